@@ -1,0 +1,3 @@
+"""
+The `cartridge` administration command.
+"""

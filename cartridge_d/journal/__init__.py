@@ -1,0 +1,3 @@
+"""
+The multipart upload journal: append-only, checksummed, replayed at start. Synchronous; no Twisted, no lxml.
+"""

@@ -1,0 +1,3 @@
+"""
+S3 semantics (buckets, objects, listings, copies) over the engine, behind one thread-pool facade.
+"""

@@ -1,0 +1,3 @@
+"""
+twistd wiring: options, makeService, the thread pool and listeners.
+"""

@@ -1,0 +1,3 @@
+"""
+In-memory stand-ins and helpers shipped for tests.
+"""

@@ -1,0 +1,3 @@
+"""
+Hardened XML parsing of request bodies and rendering of S3 response bodies (lxml).
+"""
