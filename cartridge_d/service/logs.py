@@ -1,0 +1,26 @@
+"""
+Log output fit for journald.
+
+journald stamps every line itself, so the observer built here writes each
+event as one line of text without twistd's own timestamp. Use it with
+C{twistd --logger=cartridge_d.service.logs.journal_observer}.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from twisted.logger import FileLogObserver, eventAsText
+from twisted.logger import ILogObserver
+
+
+def _format(event: dict[str, object]) -> str:
+    text = eventAsText(event, includeTimestamp=False, includeSystem=False)
+    return text.replace("\n", "\n\t") + "\n"
+
+
+def journal_observer() -> ILogObserver:
+    """
+    Build an observer writing one timestamp-free line per event to stdout.
+    """
+    return FileLogObserver(sys.stdout, _format)
