@@ -1,0 +1,210 @@
+"""
+Hardened parsing of S3 request bodies.
+
+Request bodies come from the network, so the parser resolves no entities,
+loads no DTD, touches no network, refuses huge trees, and any document
+carrying a DOCTYPE at all is refused outright: no S3 request body has one,
+and refusing them removes the whole family of entity-expansion and
+external-entity attacks rather than defending against each member.
+
+Elements are matched by local name, so a body is accepted with the S3
+namespace (what the SDKs send), with no namespace (what hand-written
+requests and some clients send), or with any other namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from cartridge_d.xmlcodec.errors import MalformedXML
+from cartridge_d.xmlcodec.model import (
+    CompletedPart,
+    DeleteRequest,
+    ObjectIdentifier,
+    VersioningRequest,
+)
+
+#: The largest request body parsed. A CompleteMultipartUpload for 10,000
+#: parts with checksums, or a DeleteObjects for 1,000 keys of 1,024
+#: bytes with escaped characters, stays well under it.
+MAX_XML_BYTES = 4 * 1024 * 1024
+
+#: DeleteObjects takes at most this many keys.
+MAX_DELETE_KEYS = 1000
+
+#: The checksum elements a CompleteMultipartUpload part may carry.
+CHECKSUM_ELEMENTS = (
+    "ChecksumCRC32",
+    "ChecksumCRC32C",
+    "ChecksumCRC64NVME",
+    "ChecksumSHA1",
+    "ChecksumSHA256",
+)
+
+
+def _parser() -> etree.XMLParser:
+    """
+    A fresh hardened parser (lxml parsers must not be shared by threads).
+    """
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_xml(body: bytes, root: str, max_bytes: int = MAX_XML_BYTES) -> etree._Element:
+    """
+    Parse C{body} as a document whose root element has local name C{root}.
+
+    @raise MalformedXML: if the body is empty, larger than C{max_bytes},
+        not well-formed, has a DOCTYPE or entity reference, or its root
+        has another name.
+    """
+    if len(body) > max_bytes:
+        raise MalformedXML(f"body of {len(body)} bytes exceeds {max_bytes}")
+    if not body.strip():
+        raise MalformedXML("empty body")
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise MalformedXML("DOCTYPE or entity declarations are not accepted")
+    try:
+        element = etree.fromstring(body, _parser())
+    except (etree.XMLSyntaxError, ValueError) as e:
+        raise MalformedXML(f"not well-formed: {e}") from None
+    tree = element.getroottree()
+    # The byte check above misses other encodings (UTF-16); this does not.
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise MalformedXML("DOCTYPE declarations are not accepted")
+    if any(True for _ in element.iter(etree.Entity)):
+        raise MalformedXML("entity references are not accepted")
+    if local_name(element) != root:
+        raise MalformedXML(f"root element is {local_name(element)!r}, expected {root!r}")
+    return element
+
+
+def local_name(element: etree._Element) -> str:
+    """
+    The tag of C{element} without its namespace.
+    """
+    return str(etree.QName(element).localname)
+
+
+def children(element: etree._Element, name: str) -> Iterator[etree._Element]:
+    """
+    The child elements of C{element} whose local name is C{name}.
+    """
+    for child in element:
+        if isinstance(child.tag, str) and local_name(child) == name:
+            yield child
+
+
+def child_text(element: etree._Element, name: str) -> str | None:
+    """
+    The text of the first child called C{name} ("" if empty), or None if
+    there is no such child.
+    """
+    for child in children(element, name):
+        return child.text or ""
+    return None
+
+
+def _required_text(element: etree._Element, name: str) -> str:
+    """
+    The text of the child C{name}, which must be present.
+    """
+    text = child_text(element, name)
+    if text is None:
+        raise MalformedXML(f"<{local_name(element)}> lacks <{name}>")
+    return text
+
+
+def _boolean(text: str) -> bool:
+    """
+    An XML Schema boolean.
+    """
+    value = text.strip().lower()
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise MalformedXML(f"not a boolean: {text!r}")
+
+
+def parse_create_bucket_configuration(body: bytes) -> str | None:
+    """
+    The LocationConstraint of a CreateBucket body; None for an empty body
+    or a configuration without one.
+    """
+    if not body.strip():
+        return None
+    root = parse_xml(body, "CreateBucketConfiguration")
+    text = child_text(root, "LocationConstraint")
+    return None if text is None else text.strip()
+
+
+def parse_delete(body: bytes) -> DeleteRequest:
+    """
+    A DeleteObjects body: between 1 and 1000 C{<Object>}s, each with a
+    C{<Key>} and an optional C{<VersionId>}, and an optional C{<Quiet>}.
+
+    Keys are taken verbatim (leading and trailing spaces are part of a key).
+    """
+    root = parse_xml(body, "Delete")
+    quiet_text = child_text(root, "Quiet")
+    quiet = False if quiet_text is None else _boolean(quiet_text)
+    objects: list[ObjectIdentifier] = []
+    for obj in children(root, "Object"):
+        if len(objects) == MAX_DELETE_KEYS:
+            raise MalformedXML(f"more than {MAX_DELETE_KEYS} keys")
+        version = child_text(obj, "VersionId")
+        objects.append(ObjectIdentifier(_required_text(obj, "Key"), version or None))
+    if not objects:
+        raise MalformedXML("no <Object> to delete")
+    return DeleteRequest(tuple(objects), quiet)
+
+
+def parse_complete_multipart_upload(body: bytes) -> tuple[CompletedPart, ...]:
+    """
+    The parts listed in a CompleteMultipartUpload body, in document order.
+
+    ETags are returned without surrounding quotes (s3cmd sends none, the
+    SDKs send them); order and existence are the caller's to check.
+    """
+    root = parse_xml(body, "CompleteMultipartUpload")
+    parts: list[CompletedPart] = []
+    for part in children(root, "Part"):
+        number_text = _required_text(part, "PartNumber").strip()
+        if not number_text.isdigit():
+            raise MalformedXML(f"PartNumber {number_text!r} is not a number")
+        etag = _required_text(part, "ETag").strip()
+        if len(etag) >= 2 and etag.startswith('"') and etag.endswith('"'):
+            etag = etag[1:-1]
+        checksums = tuple(
+            (name[len("Checksum"):].upper(), text.strip())
+            for name in CHECKSUM_ELEMENTS
+            if (text := child_text(part, name)) is not None
+        )
+        parts.append(CompletedPart(int(number_text), etag, checksums))
+    if not parts:
+        raise MalformedXML("no <Part> in CompleteMultipartUpload")
+    return tuple(parts)
+
+
+def parse_versioning_configuration(body: bytes) -> VersioningRequest:
+    """
+    A PutBucketVersioning body. The values are returned as sent; whether
+    "Enabled"/"Suspended" is acceptable is the object store's call.
+    """
+    root = parse_xml(body, "VersioningConfiguration")
+    status = child_text(root, "Status")
+    mfa = child_text(root, "MfaDelete")
+    return VersioningRequest(
+        None if status is None else status.strip(),
+        None if mfa is None else mfa.strip(),
+    )
