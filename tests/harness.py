@@ -1,0 +1,156 @@
+"""
+Run the real daemon for end-to-end tests.
+
+L{Daemon} starts C{twistd cartridge-s3} as a subprocess of the interpreter
+running the tests (so the venv run tests the latest Twisted and the Debian
+run tests Twisted 22.4), on 127.0.0.1 and a free port, with a temporary
+cartridge, and stops it by its PID. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"
+
+
+def free_port() -> int:
+    """
+    A TCP port on 127.0.0.1 that nothing listens on right now.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[Any] | None = None) -> None:
+    """
+    Wait until something accepts connections on 127.0.0.1:port.
+
+    @raise RuntimeError: if the process died or the time ran out.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"daemon exited early with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class Keys:
+    """
+    An access key pair read from a credentials file.
+    """
+
+    access_key: str
+    secret_key: str
+
+
+def read_keys(path: Path) -> Keys:
+    """
+    The first key pair of a credentials file.
+    """
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            access, secret = line.split()[:2]
+            return Keys(access, secret)
+    raise ValueError(f"no credentials in {path}")
+
+
+class Daemon:
+    """
+    One C{twistd cartridge-s3} process on a temporary directory.
+    """
+
+    def __init__(self, workdir: Path, *extra: str, cartridge: Path | None = None) -> None:
+        self.workdir = workdir
+        self.cartridge = cartridge or workdir / "test.cart"
+        self.extra = extra
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.logfile = workdir / "twistd.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def keys(self) -> Keys:
+        return read_keys(Path(str(self.cartridge) + ".credentials"))
+
+    def start(self, timeout: float = 30.0) -> "Daemon":
+        """
+        Start the daemon and wait until it listens.
+        """
+        self.port = free_port()
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        argv = [sys.executable, "-c", TWISTD, "--nodaemon", "--pidfile=",
+                f"--logfile={self.logfile}", "cartridge-s3",
+                "--cartridge", str(self.cartridge),
+                "--listen", f"tcp:{self.port}:interface=127.0.0.1", *self.extra]
+        self.proc = subprocess.Popen(argv, cwd=self.workdir, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for_port(self.port, timeout, self.proc)
+        except RuntimeError:
+            self.kill()
+            raise RuntimeError(f"daemon did not start:\n{self.log()}")
+        return self
+
+    def log(self) -> str:
+        text = self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+        if self.proc is not None and self.proc.stderr is not None and self.proc.poll() is not None:
+            text += self.proc.stderr.read().decode(errors="replace")
+        return text
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """
+        SIGTERM the daemon by PID and return its exit code.
+        """
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        """
+        SIGKILL the daemon if it still runs (a crash, as far as it knows).
+        """
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def boto3(self, **config: Any) -> Any:
+        """
+        A boto3 S3 client for this daemon, path-style, SigV4.
+        """
+        import boto3
+        from botocore.config import Config
+
+        keys = self.keys
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=keys.access_key,
+            aws_secret_access_key=keys.secret_key,
+            region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+                          **config),
+        )
