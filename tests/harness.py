@@ -10,6 +10,7 @@ cartridge, and stops it by its PID. Every wait is bounded.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"
@@ -77,8 +80,14 @@ class Daemon:
     One C{twistd cartridge-s3} process on a temporary directory.
     """
 
-    def __init__(self, workdir: Path, *extra: str, cartridge: Path | None = None) -> None:
+    def __init__(self, workdir: Path, *extra: str, cartridge: Path | None = None,
+                 cartridge_arg: bool = True) -> None:
+        """
+        @param cartridge_arg: pass C{--cartridge} on the command line (tests
+            of the config file leave it to the file).
+        """
         self.workdir = workdir
+        self.cartridge_arg = cartridge_arg
         self.cartridge = cartridge or workdir / "test.cart"
         self.extra = extra
         self.port = 0
@@ -101,7 +110,7 @@ class Daemon:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         argv = [sys.executable, "-c", TWISTD, "--nodaemon", "--pidfile=",
                 f"--logfile={self.logfile}", "cartridge-s3",
-                "--cartridge", str(self.cartridge),
+                *(["--cartridge", str(self.cartridge)] if self.cartridge_arg else []),
                 "--listen", f"tcp:{self.port}:interface=127.0.0.1", *self.extra]
         self.proc = subprocess.Popen(argv, cwd=self.workdir, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -154,3 +163,20 @@ class Daemon:
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
                           **config),
         )
+
+
+def require_tool(name: str) -> str:
+    """
+    The path of a client program, or a skip (a failure under CI=true).
+    """
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """
+    Every file under root, by relative path, with its bytes.
+    """
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
