@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 
 from twisted.logger import FileLogObserver, eventAsText
-from twisted.logger import ILogObserver
 
 
 def _format(event: dict[str, object]) -> str:
@@ -19,7 +18,7 @@ def _format(event: dict[str, object]) -> str:
     return text.replace("\n", "\n\t") + "\n"
 
 
-def journal_observer() -> ILogObserver:
+def journal_observer() -> FileLogObserver:
     """
     Build an observer writing one timestamp-free line per event to stdout.
     """
