@@ -37,7 +37,7 @@ class SynchronousThreadPool:
         try:
             result = func(*args, **kw)
         except BaseException:
-            onResult(False, Failure())
+            onResult(False, Failure())  # type: ignore[no-untyped-call]
         else:
             onResult(True, result)
 

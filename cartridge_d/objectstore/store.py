@@ -1,0 +1,181 @@
+"""
+L{ObjectStore}: the S3 domain as the S3 layer sees it, every method
+returning a Deferred.
+
+It holds no logic of its own: each method takes the time from the clock
+(in the reactor thread, so tests control it), then runs one function from
+L{buckets}, L{put}, L{objects}, L{listing} or L{copy} in the pool through
+the facade, one thread hop per call. It knows no HTTP and no XML.
+
+test-case-name: tests.objectstore.test_objects
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from cartridge_d.engine.types import BucketRecord, ObjectRecord
+from cartridge_d.objectstore import buckets, copy, listing, objects
+from cartridge_d.objectstore.conditions import NO_CONDITIONS, Conditions
+from cartridge_d.objectstore.engine_api import Engine
+from cartridge_d.objectstore.model import (
+    CopyOptions,
+    CopySource,
+    DeleteFailure,
+    DeleteOutcome,
+    ListPage,
+    ListRequest,
+)
+from cartridge_d.objectstore.objects import ObjectReader
+from cartridge_d.objectstore.put import PutSession, start_put
+from cartridge_d.objectstore.threads import BlockingFacade
+from cartridge_d.objectstore.validation import ByteRange
+
+
+class ObjectStore:
+    """
+    S3 buckets and objects over one cartridge.
+
+    @param cartridge: an engine Cartridge (or MemoryCartridge).
+    @param facade: the one way to run blocking work.
+    @param clock: an IReactorTime; its C{seconds()} stamps new objects.
+    @param region: the region new buckets get when none is asked for.
+    """
+
+    def __init__(self, cartridge: Engine, facade: BlockingFacade, clock: Any, region: str = "us-east-1") -> None:
+        self._cart = cartridge
+        self._facade = facade
+        self._clock = clock
+        self.region = region
+
+    def _now_ns(self) -> int:
+        return int(self._clock.seconds() * 1_000_000_000)
+
+    # buckets
+
+    def create_bucket(self, name: str, owner: str, location: str | None = None) -> Deferred[BucketRecord]:
+        """
+        CreateBucket; C{location} is the LocationConstraint, if any.
+        """
+        region = location or self.region
+        return self._facade.run(buckets.create_bucket, self._cart, name, owner, region, self._now_ns())
+
+    def delete_bucket(self, name: str, requester: str) -> Deferred[None]:
+        """
+        DeleteBucket (NoSuchBucket, AccessDenied, BucketNotEmpty).
+        """
+        return self._facade.run(buckets.delete_bucket, self._cart, name, requester)
+
+    def head_bucket(self, name: str, requester: str) -> Deferred[BucketRecord]:
+        """
+        HeadBucket; also what GetBucketLocation and ?acl/?versioning read.
+        """
+        return self._facade.run(buckets.head_bucket, self._cart, name, requester)
+
+    def list_buckets(self, owner: str) -> Deferred[list[BucketRecord]]:
+        """
+        ListBuckets: the buckets C{owner} owns.
+        """
+        return self._facade.run(buckets.list_buckets, self._cart, owner)
+
+    # objects
+
+    async def _begin_put(
+        self, bucket: str, key: str, requester: str, size_hint: int | None, algorithms: tuple[str, ...]
+    ) -> PutSession:
+        writer = await self._facade.run(start_put, self._cart, bucket, key, requester, size_hint)
+        return PutSession(self._cart, self._facade, writer, bucket, key, requester, algorithms, self._now_ns)
+
+    def begin_put(
+        self,
+        bucket: str,
+        key: str,
+        requester: str,
+        size_hint: int | None = None,
+        checksum_algorithms: Sequence[str] = (),
+    ) -> Deferred[PutSession]:
+        """
+        Start a PutObject: check the key, size and bucket before the body
+        is accepted, then return a session to stream the body into.
+
+        @param checksum_algorithms: the x-amz-checksum-* algorithms whose
+            values will be given to C{finish} (from headers or trailer).
+        """
+        return Deferred.fromCoroutine(
+            self._begin_put(bucket, key, requester, size_hint, tuple(checksum_algorithms))
+        )
+
+    async def _get(self, *args: Any) -> ObjectReader:
+        context, view, record, byte_range = await self._facade.run(objects.open_object, self._cart, *args)
+        return ObjectReader(self._facade, context, view, record, byte_range)
+
+    def get_object(
+        self,
+        bucket: str,
+        key: str,
+        requester: str,
+        version_id: str | None = None,
+        conditions: Conditions = NO_CONDITIONS,
+        range_header: str | None = None,
+    ) -> Deferred[ObjectReader]:
+        """
+        GetObject: the record, the range, and a reader pinned to this
+        state. Close the reader when done.
+        """
+        return Deferred.fromCoroutine(self._get(bucket, key, requester, version_id, conditions, range_header))
+
+    def head_object(
+        self,
+        bucket: str,
+        key: str,
+        requester: str,
+        version_id: str | None = None,
+        conditions: Conditions = NO_CONDITIONS,
+        range_header: str | None = None,
+    ) -> Deferred[tuple[ObjectRecord, ByteRange | None]]:
+        """
+        HeadObject: the record and the range, checked like a GET.
+        """
+        return self._facade.run(
+            objects.head_object, self._cart, bucket, key, requester, version_id, conditions, range_header
+        )
+
+    def delete_object(
+        self, bucket: str, key: str, requester: str, version_id: str | None = None
+    ) -> Deferred[DeleteOutcome]:
+        """
+        DeleteObject; a missing key is no error.
+        """
+        return self._facade.run(objects.delete_object, self._cart, bucket, key, requester, version_id)
+
+    def delete_objects(
+        self, bucket: str, requester: str, keys: Sequence[tuple[str, str | None]]
+    ) -> Deferred[tuple[list[DeleteOutcome], list[DeleteFailure]]]:
+        """
+        DeleteObjects: (key, version id) pairs, deleted in one commit.
+        """
+        return self._facade.run(objects.delete_objects, self._cart, bucket, requester, list(keys))
+
+    def list_objects(self, bucket: str, requester: str, request: ListRequest) -> Deferred[ListPage]:
+        """
+        One page of ListObjects v1 or v2.
+        """
+        return self._facade.run(listing.list_objects, self._cart, bucket, requester, request)
+
+    def copy_object(
+        self,
+        source: CopySource,
+        bucket: str,
+        key: str,
+        requester: str,
+        options: CopyOptions = CopyOptions(),
+    ) -> Deferred[tuple[ObjectRecord, ObjectRecord]]:
+        """
+        CopyObject: (source record, stored copy). No bytes are copied.
+        """
+        return self._facade.run(
+            copy.copy_object, self._cart, source, bucket, key, requester, options, self._now_ns()
+        )
