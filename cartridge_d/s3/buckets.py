@@ -1,0 +1,106 @@
+"""
+Handlers for bucket operations: create, delete, head, location,
+versioning and ACL.
+
+test-case-name: tests.s3.test_s3_buckets
+"""
+
+from __future__ import annotations
+
+from cartridge_d.s3.call import Call, Response
+from cartridge_d.s3.errors import s3_error
+from cartridge_d.s3.present import record_owner, xml_response
+from cartridge_d.xmlcodec import (
+    parse_create_bucket_configuration,
+    render_access_control_policy,
+    render_location,
+    render_versioning,
+)
+
+
+async def create_bucket(call: Call) -> Response:
+    """
+    CreateBucket, with the LocationConstraint of the body if there is one.
+
+    A constraint naming another region than this endpoint's is refused as
+    S3 refuses it (IllegalLocationConstraintException); naming
+    C{us-east-1} explicitly is what S3 calls InvalidLocationConstraint.
+    """
+    location = parse_create_bucket_configuration(call.body) if call.body.strip() else None
+    if location is not None and location != call.app.region:
+        raise s3_error(
+            "IllegalLocationConstraintException",
+            f"The {location} location constraint is incompatible for the region "
+            f"specific endpoint this request was sent to.",
+        )
+    await call.app.store.create_bucket(call.head.bucket, call.owner_id, location)
+    return Response(200, (("Location", "/" + call.head.bucket),))
+
+
+async def delete_bucket(call: Call) -> Response:
+    """
+    DeleteBucket: 204, or BucketNotEmpty.
+    """
+    await call.app.store.delete_bucket(call.head.bucket, call.owner_id)
+    return Response(204)
+
+
+async def head_bucket(call: Call) -> Response:
+    """
+    HeadBucket: 200 with the bucket's region, or the error without a body.
+    """
+    record = await call.app.store.head_bucket(call.head.bucket, call.owner_id)
+    return Response(200, (("x-amz-bucket-region", record.region),))
+
+
+async def get_location(call: Call) -> Response:
+    """
+    GetBucketLocation (empty for us-east-1, as S3 answers).
+    """
+    record = await call.app.store.head_bucket(call.head.bucket, call.owner_id)
+    return xml_response(render_location(record.region))
+
+
+async def get_versioning(call: Call) -> Response:
+    """
+    GetBucketVersioning: an empty configuration until versioning is on.
+    """
+    record = await call.app.store.head_bucket(call.head.bucket, call.owner_id)
+    return xml_response(render_versioning(record.versioning))
+
+
+async def put_versioning(call: Call) -> Response:
+    """
+    PutBucketVersioning: not implemented until the versioning fuse is.
+    """
+    await call.app.store.head_bucket(call.head.bucket, call.owner_id)
+    raise s3_error("NotImplemented")
+
+
+async def get_acl(call: Call) -> Response:
+    """
+    GetBucketAcl: the owner with FULL_CONTROL.
+    """
+    record = await call.app.store.head_bucket(call.head.bucket, call.owner_id)
+    return xml_response(render_access_control_policy(record_owner(call, record.owner)))
+
+
+def check_canned_private(call: Call) -> None:
+    """
+    Accept only the ACL every resource has anyway: the canned C{private}
+    (header, or no ACL at all); anything else is NotImplemented.
+    """
+    canned = (call.head.header("x-amz-acl") or "private").strip().lower()
+    grants = any(name.startswith("x-amz-grant-") for name in call.head.headers)
+    if canned != "private" or grants or call.body.strip():
+        raise s3_error("NotImplemented", "Only the canned ACL private is supported.")
+
+
+async def put_acl(call: Call) -> Response:
+    """
+    PutBucketAcl: accepted for the canned ACL C{private}.
+    """
+    await call.app.store.head_bucket(call.head.bucket, call.owner_id)
+    check_canned_private(call)
+    return Response(200)
+

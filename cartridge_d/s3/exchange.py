@@ -1,0 +1,347 @@
+"""
+One request/response exchange, from the moment its headers are in.
+
+L{Exchange} is the state machine behind L{cartridge_d.s3.request.S3Request}:
+
+ 1. B{head}: as soon as the headers are parsed (before any body byte) the
+    request is routed and authenticated, and its limits checked.  A failure
+    is answered at once with C{Connection: close} and the body, if any, is
+    read and dropped (the connection is cut past L{DISCARD_LIMIT}); no
+    C{100 Continue} is ever sent for a refused request.
+ 2. B{body}: every body goes through an L{UploadPipe}.  Streaming routes
+    open their sink first (the object store checks the bucket and the
+    permission there) and only then answer C{Expect: 100-continue}; their
+    body flows into the sink with backpressure.  Other routes collect the
+    body in a bounded buffer (XML) or drop it.
+ 3. B{handler}: once the body is complete and verified, the route's
+    handler runs and its L{Response} (or error) is written.
+
+One line per request is logged when it finishes or its connection is lost.
+
+test-case-name: tests.s3.test_s3_streaming
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import datetime, timezone
+from typing import Any
+
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.python.failure import Failure
+
+from cartridge_d.auth.authenticate import authenticate
+from cartridge_d.auth.request import AuthRequest
+from cartridge_d.auth.result import AuthResult
+from cartridge_d.s3 import limits
+from cartridge_d.s3.call import App, Call, Response
+from cartridge_d.s3.checks import body_checks, body_decoder
+from cartridge_d.s3.errors import S3Error, internal_error, s3_error, to_s3_error
+from cartridge_d.s3.head import RequestHead, parse_head
+from cartridge_d.s3.producer import BodyProducer
+from cartridge_d.s3.respond import log_failure, write_error, write_response
+from cartridge_d.s3.routing import Body, Route, find_route
+from cartridge_d.s3.upload import UploadPipe
+
+#: Body bytes of a refused request read and dropped before the connection
+#: is cut instead.
+DISCARD_LIMIT = 1024 * 1024
+
+
+def new_request_id() -> str:
+    """
+    A fresh request id: 16 upper-case hex digits, as S3's.
+    """
+    return os.urandom(8).hex().upper()
+
+
+class BufferSink:
+    """
+    The sink of an XML route: collects the body in memory up to C{limit}.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> Deferred[None]:
+        """Keep C{data}; MalformedXML once the body is over the limit."""
+        self._size += len(data)
+        if self._size > self._limit:
+            return fail(s3_error("MalformedXML", "Your request body is too large."))
+        self._parts.append(data)
+        return succeed(None)
+
+    def value(self) -> bytes:
+        """The whole body."""
+        return b"".join(self._parts)
+
+
+class DiscardSink:
+    """
+    The sink of a route that ignores its body.
+    """
+
+    def write(self, data: bytes) -> Deferred[None]:
+        """Drop C{data}."""
+        return succeed(None)
+
+
+class Exchange:
+    """
+    The state of one request; see the module docstring.
+
+    @ivar request_id: the id sent as x-amz-request-id and logged.
+    @ivar head: the parsed head, once parsed.
+    @ivar route: the route, once found.
+    """
+
+    def __init__(self, request: Any, app: App) -> None:
+        self._request = request
+        self._app = app
+        self.request_id = new_request_id()
+        self._started = app.clock.seconds()
+        self.head: RequestHead | None = None
+        self.route: Route | None = None
+        self._auth: AuthResult | None = None
+        self._pipe: UploadPipe | None = None
+        self._sink: Any = None
+        self._buffer: BufferSink | None = None
+        self._error: S3Error | None = None
+        self._expect = False
+        self._answered = False
+        self._complete = False
+        self._lost = False
+        self._handed_over = False
+        self._has_body = True
+        self._discarded = 0
+        self._cut = False
+        request.notifyFinish().addBoth(self._finished)
+
+    # -- phase 1: the head -------------------------------------------------
+
+    def begin(self, method: bytes, uri: bytes, version: bytes, length: int | None) -> None:
+        """
+        The headers are in: route, authenticate and prepare for the body.
+
+        @param length: the Content-Length, or None for a chunked body.
+        """
+        self._has_body = length != 0
+        raw = list(self._request.requestHeaders.getAllRawHeaders())
+        try:
+            head = self.head = parse_head(method, uri, raw, self._app.domain)
+            self._expect = (
+                version == b"HTTP/1.1"
+                and (head.header("expect") or "").lower() == "100-continue"
+            )
+            route = self.route = find_route(head)
+            self._auth = self._authenticate(head, raw)
+            limits.check_head(head, route.body is Body.STREAM, length)
+            decoder = body_decoder(head, self._auth)
+            checks = body_checks(head, self._auth, route.body is Body.STREAM)
+        except Exception:
+            self._fail(Failure())
+            return
+        transport = self._request.transport
+        self._pipe = UploadPipe(
+            decoder,
+            checks,
+            transport.pauseProducing,
+            transport.resumeProducing,
+            self._fail,
+            expected_size=limits.decoded_length(head, length),
+            max_size=limits.MAX_PUT_BYTES if route.body is Body.STREAM else None,
+        )
+        if route.open_sink is not None:
+            d = Deferred.fromCoroutine(self._open_sink(route))
+            d.addErrback(self._fail)
+        else:
+            if route.body is Body.XML:
+                self._buffer = BufferSink(limits.XML_BODY_LIMIT)
+                self._pipe.open(self._buffer)
+            else:
+                self._pipe.open(DiscardSink())
+            self._continue()
+
+    def _authenticate(self, head: RequestHead, raw: list[tuple[bytes, list[bytes]]]) -> AuthResult:
+        headers = tuple(
+            (name.decode("latin-1").lower(), value.decode("utf-8", "surrogateescape"))
+            for name, values in raw
+            for value in values
+        )
+        request = AuthRequest(
+            head.method,
+            head.path,
+            head.raw_query,
+            headers,
+            head.bucket if head.virtual_host else None,
+        )
+        now = datetime.fromtimestamp(self._started, timezone.utc)
+        result = authenticate(request, self._app.credentials, now, self._app.region)
+        if result.anonymous:
+            raise s3_error("AccessDenied")
+        return result
+
+    def _call(self, **changes: Any) -> Call:
+        assert self.head is not None and self._auth is not None
+        call = Call(self.head, self._auth, self._app, self.request_id)
+        return dataclasses.replace(call, **changes) if changes else call
+
+    async def _open_sink(self, route: Route) -> None:
+        assert route.open_sink is not None and self._pipe is not None
+        sink = await route.open_sink(self._call())
+        self._sink = sink
+        if self._error is not None or self._lost:
+            self._abort_sink()
+            return
+        self._pipe.open(sink)
+        self._continue()
+
+    def _continue(self) -> None:
+        """
+        Answer C{Expect: 100-continue}, now that the body is wanted.
+        """
+        if self._expect and self._error is None and not self._answered and not self._complete:
+            self._expect = False
+            self._request.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    # -- phase 2: the body -------------------------------------------------
+
+    def received(self, data: bytes) -> None:
+        """
+        The next piece of the (de-chunked) HTTP body.
+        """
+        if self._error is not None or self._pipe is None:
+            self._discarded += len(data)
+            if self._discarded > DISCARD_LIMIT and not self._cut:
+                self._cut = True
+                self._request.transport.loseConnection()
+            return
+        self._pipe.feed(data)
+
+    def completed(self) -> None:
+        """
+        The whole HTTP body has been received: finish the exchange.
+        """
+        self._complete = True
+        if self._error is not None or self._pipe is None:
+            self._answer_error(self._error or internal_error())
+            return
+        d = self._pipe.end()
+        d.addCallback(lambda _: Deferred.fromCoroutine(self._run()))
+        d.addErrback(self._fail)
+
+    # -- phase 3: the handler ----------------------------------------------
+
+    async def _run(self) -> None:
+        assert self.route is not None and self._pipe is not None
+        if self._lost:
+            self._abort_sink()
+            return
+        changes: dict[str, Any] = {}
+        if self._buffer is not None:
+            changes["body"] = self._buffer.value()
+        if self._sink is not None:
+            changes["sink"] = self._sink
+            changes["upload"] = limits.received(self._pipe)
+            self._handed_over = True
+        response = await self.route.handler(self._call(**changes))
+        if self._lost:
+            if response.stream is not None:
+                response.stream.close()
+            return
+        self._answered = True
+        write_response(
+            self._request, response, self.request_id, self._app.clock.seconds(), self._stream
+        )
+
+    def _stream(self, response: Response) -> None:
+        assert response.stream is not None
+        producer = BodyProducer(self._request, response.stream, self._app.clock, self._streamed)
+        producer.start()
+
+    def _streamed(self, failure: Failure | None) -> None:
+        if failure is not None and not failure.check(ConnectionError, TimeoutError):
+            log_failure(self._app.log, failure, self.request_id)
+
+    # -- errors ------------------------------------------------------------
+
+    def _fail(self, failure: Failure) -> None:
+        """
+        Turn any failure into the S3 error answered for this request.
+        """
+        if self._error is not None:
+            return
+        error = to_s3_error(failure.value)
+        if error is None:
+            log_failure(self._app.log, failure, self.request_id)
+            error = internal_error()
+        self._error = error
+        if not self._handed_over:
+            self._abort_sink()
+        if self._complete or not self._has_body:
+            self._answer_error(error)
+        elif not self._lost and not self._answered:
+            # Answer now; the rest of the body is read and dropped, and the
+            # connection closed after the answer.
+            channel = self._request.channel
+            if channel is not None:
+                channel.persistent = False
+            self._request.responseHeaders.setRawHeaders(b"connection", [b"close"])
+            self._answered = True
+            write_error(
+                self._request, error, self._resource(), self.request_id,
+                self._app.clock.seconds(), finish=False,
+            )
+
+    def _answer_error(self, error: S3Error) -> None:
+        if self._lost:
+            return
+        if self._answered:
+            if self._complete and not self._request.finished:
+                self._request.finish()
+            return
+        self._answered = True
+        write_error(
+            self._request, error, self._resource(), self.request_id, self._app.clock.seconds(),
+            finish=self._complete or not self._has_body,
+        )
+
+    def _resource(self) -> str:
+        if self.head is not None:
+            return self.head.resource
+        return self._request.uri.split(b"?")[0].decode("latin-1")
+
+    def _abort_sink(self) -> None:
+        sink, self._sink = self._sink, None
+        abort = getattr(sink, "abort", None)
+        if abort is not None:
+            d = abort()
+            if isinstance(d, Deferred):
+                d.addErrback(lambda f: log_failure(self._app.log, f, self.request_id))
+
+    # -- the end -----------------------------------------------------------
+
+    def _finished(self, result: object) -> None:
+        if isinstance(result, Failure):
+            self._lost = True
+            if self._pipe is not None:
+                self._pipe.abandon()
+            if not self._handed_over:
+                self._abort_sink()
+        head = self.head
+        self._app.log.info(
+            "{method} {bucket} {key} {status} {sent} {duration:.3f}s {request_id}"
+            "{lost}",
+            method=head.method if head else self._request.method.decode("latin-1"),
+            bucket=(head.bucket if head else "") or "-",
+            key=(head.key if head else "") or "-",
+            status=self._request.code,
+            sent=self._request.sentLength,
+            duration=self._app.clock.seconds() - self._started,
+            request_id=self.request_id,
+            lost=" (connection lost)" if self._lost else "",
+            route=self.route.name if self.route else None,
+        )

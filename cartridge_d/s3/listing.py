@@ -1,0 +1,96 @@
+"""
+ListObjects (v1) and ListObjectsV2.
+
+The object store pages the keys; this module reads the parameters and
+renders the page.  Both versions resume from a key (v1 C{marker}; v2 the
+continuation token, which wraps the last key or common prefix of the
+previous page, else C{start-after}), so a common prefix never repeats
+across pages and a deleted marker key is no problem.  A truncated v1 page
+always carries C{NextMarker}, delimiter or not (rclone needs it).
+
+test-case-name: tests.s3.test_s3_listing
+"""
+
+from __future__ import annotations
+
+from cartridge_d.engine.types import ObjectRecord
+from cartridge_d.objectstore.listing import decode_token, encode_token, parse_max_keys
+from cartridge_d.objectstore.model import ListRequest
+from cartridge_d.s3.call import Call, Response
+from cartridge_d.s3.errors import s3_error
+from cartridge_d.s3.present import record_owner, xml_response
+from cartridge_d.xmlcodec import render_list_objects_v1, render_list_objects_v2
+from cartridge_d.xmlcodec.model import ListingV1, ListingV2, ObjectEntry
+
+
+def _entry(call: Call, record: ObjectRecord, with_owner: bool) -> ObjectEntry:
+    return ObjectEntry(
+        key=record.key,
+        last_modified_ns=record.mtime_ns,
+        etag=record.etag,
+        size=record.size,
+        owner=record_owner(call, record.owner) if with_owner else None,
+        checksum_algorithms=tuple(algorithm for algorithm, _ in record.checksums),
+    )
+
+
+async def list_objects(call: Call) -> Response:
+    """
+    ListObjects, or ListObjectsV2 with C{list-type=2}.
+    """
+    query = call.head.query
+    encoding = query.get("encoding-type")
+    if encoding is not None and encoding.lower() != "url":
+        raise s3_error(
+            "InvalidArgument",
+            "Invalid Encoding Method specified in Request",
+            extra=(("ArgumentName", "encoding-type"), ("ArgumentValue", encoding)),
+        )
+    encoding = "url" if encoding is not None else None
+    v2 = query.get("list-type") == "2"
+    max_keys = parse_max_keys(query.get("max-keys"))
+    prefix = query.get("prefix", "")
+    delimiter = query.get("delimiter", "")
+    token = query.get("continuation-token") if v2 else None
+    start_after = query.get("start-after") if v2 else None
+    if v2:
+        start = decode_token(token) if token is not None else (start_after or "")
+    else:
+        start = query.get("marker", "")
+    page = await call.app.store.list_objects(
+        call.head.bucket, call.owner_id, ListRequest(prefix, delimiter, start, max_keys)
+    )
+    if not v2:
+        listing_v1 = ListingV1(
+            bucket=call.head.bucket,
+            prefix=prefix,
+            marker=start,
+            max_keys=max_keys,
+            is_truncated=page.is_truncated,
+            delimiter=delimiter,
+            next_marker=page.next_marker if page.is_truncated else None,
+            contents=tuple(_entry(call, r, True) for r in page.contents),
+            common_prefixes=page.common_prefixes,
+            encoding_type=encoding,
+        )
+        return xml_response(render_list_objects_v1(listing_v1))
+    fetch_owner = query.get("fetch-owner", "").lower() == "true"
+    next_token = (
+        encode_token(page.next_marker)
+        if page.is_truncated and page.next_marker is not None
+        else None
+    )
+    listing_v2 = ListingV2(
+        bucket=call.head.bucket,
+        prefix=prefix,
+        max_keys=max_keys,
+        is_truncated=page.is_truncated,
+        delimiter=delimiter,
+        continuation_token=token,
+        next_continuation_token=next_token,
+        start_after=start_after,
+        contents=tuple(_entry(call, r, fetch_owner) for r in page.contents),
+        common_prefixes=page.common_prefixes,
+        encoding_type=encoding,
+    )
+    return xml_response(render_list_objects_v2(listing_v2))

@@ -1,0 +1,207 @@
+"""
+Handlers for single objects: PUT (streamed), GET (streamed, with Range and
+conditions), HEAD, DELETE, and the object ACL and tagging answers.
+
+test-case-name: tests.s3.test_s3_objects
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from cartridge_d.objectstore.conditions import Conditions
+from cartridge_d.objectstore.model import PutOptions
+from cartridge_d.s3.buckets import check_canned_private
+from cartridge_d.s3.call import Call, Response
+from cartridge_d.s3.checks import expected_checksums
+from cartridge_d.s3.limits import decoded_length, user_metadata
+from cartridge_d.s3.present import (
+    object_headers,
+    record_owner,
+    stored_headers,
+    version_headers,
+    xml_response,
+)
+from cartridge_d.auth.checksums import checksum_spec
+from cartridge_d.s3.head import RequestHead
+from cartridge_d.xmlcodec import render_access_control_policy
+
+_EMPTY_TAGGING = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet/></Tagging>'
+)
+
+
+def conditions(head: RequestHead) -> Conditions:
+    """
+    The If-* headers of a request.
+    """
+    return Conditions(
+        if_match=head.header("if-match"),
+        if_none_match=head.header("if-none-match"),
+        if_modified_since=head.header("if-modified-since"),
+        if_unmodified_since=head.header("if-unmodified-since"),
+    )
+
+
+def version_id(head: RequestHead) -> str | None:
+    """
+    The C{versionId} query parameter, if given.
+    """
+    return head.query.get("versionId")
+
+
+class ReaderSource:
+    """
+    An object store reader as a L{BodySource}: offsets are relative to the
+    range being sent.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self.length: int = reader.length
+
+    def read(self, offset: int, length: int) -> Deferred[bytes]:
+        """Read from the pinned view, in the pool."""
+        d: Deferred[bytes] = self._reader.read(self._reader.first + offset, length)
+        return d
+
+    def close(self) -> None:
+        """Release the pinned view."""
+        self._reader.close().addErrback(lambda f: None)
+
+
+# -- PUT ---------------------------------------------------------------------
+
+
+async def open_put(call: Call) -> Any:
+    """
+    Before the body: check bucket, permission, key and size, and open the
+    put session the body will stream into.
+    """
+    head = call.head
+    length = head.header("content-length")
+    size = decoded_length(head, int(length) if length and length.isdigit() else None)
+    spec = checksum_spec([(n, v) for n, vs in head.headers.items() for v in vs])
+    algorithms = (spec.algorithm,) if spec is not None else ()
+    return await call.app.store.begin_put(head.bucket, head.key, call.owner_id, size, algorithms)
+
+
+def put_options(call: Call) -> PutOptions:
+    """
+    What the put session needs to verify and store the object.
+    """
+    head = call.head
+    trailers = call.upload.trailers if call.upload is not None else {}
+    return PutOptions(
+        headers=stored_headers(head),
+        meta=user_metadata(head),
+        content_md5=head.header("content-md5"),
+        checksums=expected_checksums(head, trailers),
+        conditions=Conditions(
+            if_match=head.header("if-match"), if_none_match=head.header("if-none-match")
+        ),
+    )
+
+
+async def put_object(call: Call) -> Response:
+    """
+    PutObject: the body is in the session; verify and commit it.
+    """
+    session = call.sink
+    try:
+        options = put_options(call)
+    except BaseException:
+        await session.abort()
+        raise
+    record = await session.finish(options)
+    headers = [("ETag", f'"{record.etag}"')]
+    headers.extend(version_headers(record.version_id))
+    headers.extend(("x-amz-checksum-" + a.lower(), v) for a, v in record.checksums)
+    return Response(200, tuple(headers))
+
+
+# -- GET, HEAD, DELETE -------------------------------------------------------
+
+
+async def get_object(call: Call) -> Response:
+    """
+    GetObject: 200 or 206 with the body streamed from a pinned view.
+    """
+    head = call.head
+    reader = await call.app.store.get_object(
+        head.bucket, head.key, call.owner_id, version_id(head), conditions(head),
+        head.header("range"),
+    )
+    return Response(*_describe(head, reader.record, reader.byte_range), stream=ReaderSource(reader))
+
+
+async def head_object(call: Call) -> Response:
+    """
+    HeadObject: GetObject's status and headers, no body.
+    """
+    head = call.head
+    record, byte_range = await call.app.store.head_object(
+        head.bucket, head.key, call.owner_id, version_id(head), conditions(head),
+        head.header("range"),
+    )
+    status, headers = _describe(head, record, byte_range)
+    length = record.size if byte_range is None else byte_range.length
+    return Response(status, headers + (("Content-Length", str(length)),))
+
+
+def _describe(head: RequestHead, record: Any, byte_range: Any) -> tuple[int, tuple[tuple[str, str], ...]]:
+    headers = object_headers(head, record, whole=byte_range is None)
+    if byte_range is None:
+        return 200, tuple(headers)
+    headers.append(("Content-Range", byte_range.content_range()))
+    return 206, tuple(headers)
+
+
+async def delete_object(call: Call) -> Response:
+    """
+    DeleteObject: 204, also for a key that does not exist.
+    """
+    head = call.head
+    outcome = await call.app.store.delete_object(
+        head.bucket, head.key, call.owner_id, version_id(head)
+    )
+    headers = version_headers(outcome.version_id)
+    if outcome.delete_marker:
+        headers += (("x-amz-delete-marker", "true"),)
+    return Response(204, headers)
+
+
+# -- ACL and tagging ---------------------------------------------------------
+
+
+async def get_acl(call: Call) -> Response:
+    """
+    GetObjectAcl: the object's owner with FULL_CONTROL.
+    """
+    head = call.head
+    record, _ = await call.app.store.head_object(
+        head.bucket, head.key, call.owner_id, version_id(head)
+    )
+    return xml_response(render_access_control_policy(record_owner(call, record.owner)))
+
+
+async def put_acl(call: Call) -> Response:
+    """
+    PutObjectAcl: accepted for the canned ACL C{private}.
+    """
+    head = call.head
+    await call.app.store.head_object(head.bucket, head.key, call.owner_id, version_id(head))
+    check_canned_private(call)
+    return Response(200)
+
+
+async def get_tagging(call: Call) -> Response:
+    """
+    GetObjectTagging: objects carry no tags here, so an empty TagSet.
+    """
+    head = call.head
+    await call.app.store.head_object(head.bucket, head.key, call.owner_id, version_id(head))
+    return xml_response(_EMPTY_TAGGING)

@@ -1,0 +1,148 @@
+"""
+The twisted.web site serving S3, and the request class that streams bodies.
+
+twisted.web's C{Request} collects a whole body in a temporary file and only
+then renders.  L{S3Request} takes over at the hook C{HTTPChannel} calls
+as soon as the headers are in (C{gotLength}, on Twisted 22.4 through 26):
+it starts an L{Exchange}, which routes and authenticates the request
+before any body byte is accepted, then receives each body piece in
+C{handleContentChunk} and streams it on.  C{requestReceived} (the whole
+body is in) hands over to the exchange instead of rendering a resource
+tree: the routing table replaces traversal.
+
+C{Expect: 100-continue}: C{HTTPChannel.allHeadersReceived} (22.4 and 26
+alike) calls C{gotLength} and then, if the request still carries
+C{Expect: 100-continue} over HTTP/1.1, writes C{100 Continue} itself.
+L{S3Request.gotLength} removes the header after the exchange has read it,
+so the channel never answers it; the exchange writes the 100 itself, only
+once the request is authenticated and, for uploads, the object store has
+accepted it.  A refused request gets its final answer instead.
+
+Timeouts: the channel's idle timeout (C{timeout}, reset by every byte
+received) drops clients that stall while sending headers or a body; a
+response the client stops reading is dropped by the producer's stall
+timer.  Neither affects other connections.
+
+test-case-name: tests.s3.test_s3_site
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.web import http, server
+from twisted.web.resource import Resource
+
+from cartridge_d.auth.credentials import CredentialStore
+from cartridge_d.s3.call import App
+from cartridge_d.s3.exchange import Exchange
+
+#: Seconds without a byte from the client before its connection is closed.
+IDLE_TIMEOUT = 60
+
+
+class S3Request(http.Request):
+    """
+    A request whose body streams into its L{Exchange} instead of a file.
+    """
+
+    _exchange: Exchange | None = None
+
+    def __init__(self, channel: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(channel, *args, **kwargs)
+        self.content = None
+
+    def gotLength(self, length: int | None) -> None:
+        """
+        The headers are in: start the exchange before the body arrives.
+
+        The request line is not given to C{gotLength}; C{HTTPChannel} keeps
+        it in C{_command}, C{_path} and C{_version} (same names in 22.4 and
+        26) until C{requestReceived}.
+        """
+        method: bytes = getattr(self.channel, "_command", b"GET")
+        uri: bytes = getattr(self.channel, "_path", b"/")
+        version: bytes = getattr(self.channel, "_version", b"HTTP/1.1")
+        # An early answer (an error before the body) needs these now.
+        self.method, self.uri, self.clientproto = method, uri, version
+        self.path = uri.split(b"?", 1)[0]
+        site = self.channel.site
+        self._exchange = Exchange(self, site.app)
+        self._exchange.begin(method, uri, version, length)
+        self.requestHeaders.removeHeader(b"expect")
+
+    def handleContentChunk(self, data: bytes) -> None:
+        """
+        A piece of the body: hand it to the exchange.
+        """
+        assert self._exchange is not None
+        self._exchange.received(data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        """
+        The body is complete: let the exchange answer.
+        """
+        self.method, self.uri, self.clientproto = command, path, version
+        self.path = path.split(b"?", 1)[0]
+        self.args = {}
+        assert self._exchange is not None
+        self._exchange.completed()
+
+
+class S3Site(server.Site):
+    """
+    A C{Site} whose requests are L{S3Request}s routed by the S3 routing
+    table; the resource tree is unused.
+
+    @ivar app: what every request needs (store, credentials, clock...).
+    """
+
+    requestFactory = S3Request
+
+    def __init__(self, app: App, timeout: float = IDLE_TIMEOUT) -> None:
+        super().__init__(Resource(), timeout=timeout)
+        self.app = app
+
+    def buildProtocol(self, addr: Any) -> Any:
+        """
+        A plain HTTP/1.1 channel (the body-streaming hooks are HTTP/1.1's).
+        """
+        channel = http.HTTPChannel()
+        channel.requestFactory = self.requestFactory
+        channel.site = self
+        channel.factory = self
+        channel.timeOut = self.timeOut
+        channel.callLater = self.app.clock.callLater
+        return channel
+
+    def log(self, request: Any) -> None:
+        """
+        Nothing: each exchange logs its own line (with its request id).
+        """
+
+
+def make_site(
+    store: Any,
+    credentials: CredentialStore,
+    *,
+    region: str,
+    domain: str | None,
+    clock: IReactorTime,
+    log: Logger | None = None,
+    timeout: float = IDLE_TIMEOUT,
+) -> S3Site:
+    """
+    Build the S3 site over an object store.
+
+    @param store: the L{cartridge_d.objectstore} store (Deferred API).
+    @param credentials: the users who may sign requests.
+    @param region: the region this endpoint answers as.
+    @param domain: base domain for virtual-host addressing, or None.
+    @param clock: time for signatures, logs and timeouts (the reactor).
+    @param log: where request lines go.
+    @param timeout: idle seconds before a client is disconnected.
+    """
+    app = App(store, credentials, region, domain, clock, log or Logger("cartridge_d.s3"))
+    return S3Site(app, timeout=timeout)
