@@ -165,12 +165,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
             raise _unsatisfiable(header, size)
         return ByteRange(max(0, size - suffix), size - 1, size)
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None
     if first >= size:
         raise _unsatisfiable(header, size)
-    return ByteRange(first, min(last, size - 1), size)
+    last = min(int(last_text), size - 1) if last_text else size - 1
+    return ByteRange(first, last, size)
 
 
 def _unsatisfiable(header: str, size: int) -> InvalidRange:
