@@ -11,6 +11,8 @@ C{array('Q')}: 2 MiB, built on first use in about 60 ms). That costs roughly
 100-140 ms of CPU per MiB on a 2020s x86 core, about twice as fast as the
 byte-at-a-time table and still some 200 times slower than C. Callers that verify
 large bodies with it should do so off the reactor thread.
+
+test-case-name: tests.auth.test_auth_checksums
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """
 Request timestamps: parsing the two formats clients send and the 15-minute rule.
+
+test-case-name: tests.auth.test_auth_errors
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """
 Entry point: decide which signature scheme a request uses and check it.
+
+test-case-name: tests.auth.test_auth_errors
 """
 
 from __future__ import annotations

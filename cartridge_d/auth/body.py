@@ -12,6 +12,8 @@ past and gives its verdict at the end, so nothing is buffered:
 L{body_checks} and L{body_decoder} build them; both raise before any body byte is
 read when a header is malformed (C{InvalidDigest}, C{InvalidRequest}), so the
 HTTP layer can refuse the request before answering C{100 Continue}.
+
+test-case-name: tests.auth.test_auth_checksums
 """
 
 from __future__ import annotations

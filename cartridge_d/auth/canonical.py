@@ -5,6 +5,8 @@ AWS's URI-encode keeps only C{A-Z a-z 0-9 - _ . ~} (and C{/} in paths) and write
 every other byte as C{%XX} in upper case. S3 differs from other services in one
 way: the canonical URI is the path as sent, with no dot-segment removal, slash
 merging or second encoding (botocore's C{S3SigV4Auth} leaves the path alone).
+
+test-case-name: tests.auth.test_auth_sigv4_vectors
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def canonical_uri_candidates(raw_path: bytes) -> list[str]:
     raw = raw_path.decode("utf-8", "surrogateescape") or "/"
     if not raw.startswith("/"):
         raw = "/" + raw
-    encoded = uri_encode(unquote_to_bytes(raw), keep_slash=True)
+    encoded = uri_encode(unquote_to_bytes(raw_path or b"/"), keep_slash=True)
+    if not encoded.startswith("/"):
+        encoded = "/" + encoded
     return [raw] if encoded == raw else [raw, encoded]
 
 

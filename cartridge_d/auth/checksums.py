@@ -4,6 +4,8 @@ Body checksums, computed exactly as S3 and botocore do.
 C{x-amz-checksum-<alg>} carries the base64 of the big-endian checksum value (CRC32,
 CRC32C: 4 bytes; CRC64NVME: 8 bytes) or of the digest (SHA1, SHA256). Content-MD5
 is the base64 of the 16-byte MD5 digest.
+
+test-case-name: tests.auth.test_auth_checksums
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ Memory is bounded: payload bytes are passed through as they arrive (a chunk's sh
 is computed incrementally) and only header and trailer lines are buffered, each
 at most L{MAX_LINE} bytes. Bytes returned by L{ChunkedDecoder.feed} are provisional
 until L{ChunkedDecoder.finish} returns: a later chunk may still fail to verify.
+
+test-case-name: tests.auth.test_auth_chunked
 """
 
 from __future__ import annotations

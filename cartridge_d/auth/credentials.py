@@ -8,6 +8,8 @@ The credentials file has one user per line::
 
 Blank lines and lines starting with C{#} are ignored. The store is immutable once
 built, so it can be read from any thread.
+
+test-case-name: tests.auth.test_auth_credentials
 """
 
 from __future__ import annotations

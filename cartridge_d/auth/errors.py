@@ -5,6 +5,8 @@ The HTTP layer turns an L{AuthError} into an S3 error document: C{code} is the S
 error code, C{message} the human text, and C{details} extra elements S3 puts in
 the same document (C{Region}, C{StringToSign}, C{ServerTime}, ...). The status
 code is chosen by the HTTP layer's one error table, not here.
+
+test-case-name: tests.auth.test_auth_errors
 """
 
 from __future__ import annotations

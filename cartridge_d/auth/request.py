@@ -5,6 +5,8 @@ The HTTP layer builds one L{AuthRequest} per request from the bytes it received;
 nothing here knows about Twisted. Signatures are computed over the request as it
 was on the wire, so the path and query are raw bytes, never a decoded and
 re-encoded form.
+
+test-case-name: tests.auth.test_auth_botocore
 """
 
 from __future__ import annotations

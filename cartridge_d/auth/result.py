@@ -1,5 +1,7 @@
 """
 The outcome of authentication: who signed, and how the body must be checked.
+
+test-case-name: tests.auth.test_auth_errors
 """
 
 from __future__ import annotations

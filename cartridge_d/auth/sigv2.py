@@ -7,6 +7,8 @@ s3cmd's C{signurl}, and s3cmd with C{signature_v2 = True}. The string to sign is
     METHOD\\nContent-MD5\\nContent-Type\\nDate-or-Expires\\n
     x-amz-header:value\\n...        (sorted, repeats joined with commas)
     /bucket/key?sub&resources      (the canonical resource)
+
+test-case-name: tests.auth.test_auth_errors
 """
 
 from __future__ import annotations

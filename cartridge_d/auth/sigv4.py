@@ -5,6 +5,8 @@ The signature is recomputed from the request as received (see L{canonical}) and
 compared in constant time. The derived signing key depends only on (secret,
 date, region, service), so it is cached: a busy server derives it once a day
 per user instead of four HMACs per request.
+
+test-case-name: tests.auth.test_auth_sigv4_vectors
 """
 
 from __future__ import annotations

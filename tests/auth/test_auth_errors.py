@@ -230,3 +230,10 @@ def test_sigv2_virtual_host_resource() -> None:
     sig = sign_v2(TEST_SECRET, sts_v2(make_request("GET", "/k", headers), stamp, "/b/k"))
     req = make_request("GET", "/k", headers + [("authorization", f"AWS {TEST_AK}:{sig}")], "b")
     assert authenticate(req, TEST_STORE, NOW, None).access_key == TEST_AK
+
+
+def test_undecodable_path_is_a_mismatch_not_a_crash() -> None:
+    """Raw non-UTF-8 bytes in the path give SignatureDoesNotMatch, not an exception."""
+    req = v4_request()
+    bad = AuthRequest(req.method, b"/bucket/\xff\xfe", req.raw_query, req.headers)
+    assert code_of(bad) == "SignatureDoesNotMatch"
