@@ -209,7 +209,8 @@ def test_conditional_get(bucket: str, store: ObjectStore, clock: Clock) -> None:
     def check(conditions: Conditions) -> type[BaseException] | None:
         outcome: list[object] = []
         store.head_object(BUCKET, "k", "alice", conditions=conditions).addBoth(outcome.append)
-        return type(outcome[0].value) if isinstance(outcome[0], Failure) else None
+        error = outcome[0].value if isinstance(outcome[0], Failure) else None
+        return None if error is None else type(error)
 
     assert check(Conditions(if_match=etag)) is None
     assert check(Conditions(if_match='"other"')) is errors.PreconditionFailed
