@@ -95,15 +95,16 @@ def check_conditions(record: ObjectRecord, conditions: Conditions, for_copy: boo
         since = _parse_date(conditions.if_unmodified_since)
         if since is not None and mtime > since:
             raise PreconditionFailed(extra=(("Condition", "If-Unmodified-Since"),))
-    not_modified = False
     if conditions.if_none_match is not None:
         not_modified = etag_matches(conditions.if_none_match, record.etag)
+        header = "If-None-Match"
     else:
         since = _parse_date(conditions.if_modified_since)
         not_modified = since is not None and mtime <= since
+        header = "If-Modified-Since"
     if not_modified:
         if for_copy:
-            raise PreconditionFailed(extra=(("Condition", "x-amz-copy-source-If-None-Match"),))
+            raise PreconditionFailed(extra=(("Condition", f"x-amz-copy-source-{header}"),))
         raise NotModified(
             headers=(("ETag", f'"{record.etag}"'), ("Last-Modified", http_date(record.mtime_ns)))
         )

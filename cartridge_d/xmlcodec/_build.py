@@ -8,6 +8,8 @@ character references; clients that cannot read those retry with
 encoding-type=url. L{Document} keeps the S3 behaviour: such text goes in
 as a random placeholder that is replaced by escaped text after
 serialisation.
+
+test-case-name: tests.xmlcodec.test_xml_render
 """
 
 from __future__ import annotations

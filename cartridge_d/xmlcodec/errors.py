@@ -5,6 +5,8 @@ Every problem with a request body, whether it is not XML at all, too
 large, carries a DOCTYPE or entity declaration, or is well-formed XML of
 the wrong shape, becomes L{MalformedXML}: that is the code S3 answers
 with in all of these cases, so the HTTP layer needs no finer distinction.
+
+test-case-name: tests.xmlcodec.test_xml_parse
 """
 
 from __future__ import annotations

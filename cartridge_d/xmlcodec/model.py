@@ -5,6 +5,8 @@ They belong to the XML codec alone (it depends on nothing but lxml), so
 the S3 layer converts objectstore results into these before rendering.
 Times are integer nanoseconds since the Unix epoch, as the engine stores
 them; ETags are given without quotes and rendered quoted.
+
+test-case-name: tests.xmlcodec.test_xml_render
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ external-entity attacks rather than defending against each member.
 Elements are matched by local name, so a body is accepted with the S3
 namespace (what the SDKs send), with no namespace (what hand-written
 requests and some clients send), or with any other namespace.
+
+test-case-name: tests.xmlcodec.test_xml_parse
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ ACL, versioning, copy and bulk-delete results.
 Each takes plain values (or L{cartridge_d.xmlcodec.model} values) and
 returns the whole body as bytes, with an XML declaration and, except for
 Error (which S3 sends without one), the S3 namespace.
+
+test-case-name: tests.xmlcodec.test_xml_render
 """
 
 from __future__ import annotations

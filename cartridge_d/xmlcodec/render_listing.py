@@ -7,6 +7,8 @@ prefixes, delimiter, markers, start-after) and echoes
 C{<EncodingType>url</EncodingType>}; botocore decodes only when it sees
 the echo, so the two always go together here. Continuation tokens and
 upload ids are opaque and never encoded.
+
+test-case-name: tests.xmlcodec.test_xml_render
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """
 Renderers for the multipart upload answers that are not listings.
+
+test-case-name: tests.xmlcodec.test_xml_render
 """
 
 from __future__ import annotations
