@@ -276,3 +276,16 @@ def test_closed(cart: Any) -> None:
     cart.close()
     with pytest.raises(errors.Closed):
         cart.put_bucket(BucketRecord("after", "a", 1))
+
+
+def test_memory_cartridge_has_the_engine_shape() -> None:
+    """
+    MemoryCartridge provides every engine method the object store calls
+    (checked by mypy against the Engine protocol, and here at run time).
+    """
+    from cartridge_d.objectstore.engine_api import Engine
+
+    fake: Engine = MemoryCartridge()
+    for name in ("put_bucket", "delete_bucket", "get_bucket", "list_buckets", "writer",
+                 "put_object", "delete_object", "commit", "view"):
+        assert callable(getattr(fake, name))
