@@ -15,7 +15,6 @@ test-case-name: tests.s3.test_s3_errors
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 from cartridge_d.xmlcodec import render_error as _render_error_xml
@@ -130,10 +129,12 @@ _RENAMED = {
 }
 
 
-@dataclass(frozen=True)
 class S3Error(Exception):
     """
     An error as the client will see it.
+
+    (A plain exception, not a frozen dataclass: Twisted clears
+    C{__traceback__} on exceptions it carries in a Failure.)
 
     @ivar code: the S3 error code, a key of L{ERRORS}.
     @ivar message: the human-readable message.
@@ -144,11 +145,23 @@ class S3Error(Exception):
         C{Last-Modified} or C{ETag} on 304, for example).
     """
 
-    code: str
-    message: str
-    status: int
-    extra: tuple[tuple[str, str], ...] = ()
-    headers: tuple[tuple[str, str], ...] = ()
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int,
+        extra: tuple[tuple[str, str], ...] = (),
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.extra = extra
+        self.headers = headers
+
+    def __repr__(self) -> str:
+        return f"S3Error({self.code!r}, {self.message!r}, {self.status})"
 
 
 def s3_error(
@@ -187,7 +200,8 @@ def to_s3_error(exc: BaseException) -> S3Error | None:
         text = str(exc)
         message = text if text and text != code else None
     extra = getattr(exc, "extra", None) or getattr(exc, "details", ())
-    return s3_error(code, message, extra=tuple(extra) if extra else ())
+    headers = getattr(exc, "headers", None) or ()
+    return s3_error(code, message, extra=tuple(extra), headers=tuple(headers))
 
 
 def internal_error() -> S3Error:
@@ -206,5 +220,18 @@ def render_error(error: S3Error, resource: str, request_id: str, host_id: str) -
     @param host_id: the id also sent in C{x-amz-id-2}.
     """
     return _render_error_xml(
-        error.code, error.message, request_id, resource, host_id, error.extra
+        _text(error.code),
+        _text(error.message),
+        request_id,
+        _text(resource),
+        host_id,
+        [(name, _text(value)) for name, value in error.extra],
     )
+
+
+def _text(value: str) -> str:
+    """
+    C{value} made encodable: header bytes that are not UTF-8 reach error
+    details as surrogate escapes, which XML cannot carry.
+    """
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -281,11 +281,14 @@ class Exchange:
         self._error = error
         if not self._handed_over:
             self._abort_sink()
-        if self._complete or not self._has_body:
+        if self._complete:
             self._answer_error(error)
-        elif not self._lost and not self._answered:
+        elif self._has_body and not self._lost and not self._answered:
             # Answer now; the rest of the body is read and dropped, and the
-            # connection closed after the answer.
+            # connection closed after the answer.  (The request cannot be
+            # finished before the channel has read its body; a request
+            # without a body is answered by completed(), which the channel
+            # calls right after gotLength.)
             channel = self._request.channel
             if channel is not None:
                 channel.persistent = False
@@ -305,8 +308,7 @@ class Exchange:
             return
         self._answered = True
         write_error(
-            self._request, error, self._resource(), self.request_id, self._app.clock.seconds(),
-            finish=self._complete or not self._has_body,
+            self._request, error, self._resource(), self.request_id, self._app.clock.seconds()
         )
 
     def _resource(self) -> str:

@@ -1,0 +1,163 @@
+"""
+The site as a whole: authentication outcomes, error documents, request
+ids, addressing styles, unexpected exceptions, one log line per request.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from s3_harness import ALICE, BOB, S3Harness
+
+from cartridge_d.s3.head import parse_head
+
+
+def _error(reply_body: bytes) -> dict[str, str]:
+    root = etree.fromstring(reply_body)
+    assert root.tag == "Error"
+    return {child.tag: child.text or "" for child in root}
+
+
+def test_error_document_shape_and_request_ids() -> None:
+    """
+    An error has Code, Message, Resource and RequestId, and RequestId
+    equals the x-amz-request-id header; every response has x-amz-id-2.
+    """
+    h = S3Harness()
+    reply = h.call("GET", "/nobucket/some%20key")
+    assert reply.status == 404
+    fields = _error(reply.body)
+    assert fields["Code"] == "NoSuchBucket"
+    assert fields["Message"]
+    assert fields["Resource"] == "/nobucket/some key"
+    assert fields["RequestId"] == reply.header("x-amz-request-id")
+    assert reply.header("x-amz-id-2")
+    assert reply.header("content-type") == "application/xml"
+    ok = h.call("GET", "/")
+    assert ok.status == 200 and ok.header("x-amz-request-id") and ok.header("x-amz-id-2")
+
+
+def test_head_errors_have_no_body() -> None:
+    """
+    HEAD of a missing bucket is 404 with an empty body.
+    """
+    h = S3Harness()
+    reply = h.call("HEAD", "/nobucket")
+    assert reply.status == 404 and reply.body == b""
+    channel, transport = h.connect()
+    channel.dataReceived(h.sign("HEAD", "/nobucket"))
+    assert transport.value().endswith(b"\r\n\r\n")
+
+
+def test_anonymous_and_bad_signatures() -> None:
+    """
+    An unsigned request is AccessDenied; an unknown key is
+    InvalidAccessKeyId; a wrong secret SignatureDoesNotMatch.
+    """
+    h = S3Harness()
+    anonymous = h.send(b"GET / HTTP/1.1\r\nHost: localhost:9000\r\n\r\n")
+    assert anonymous.status == 403 and _error(anonymous.body)["Code"] == "AccessDenied"
+    from cartridge_d.auth.credentials import Credentials
+
+    stranger = Credentials("AKIDNOBODY0000000000", "x" * 40, "nobody")
+    reply = h.call("GET", "/", user=stranger)
+    assert _error(reply.body)["Code"] == "InvalidAccessKeyId"
+    forged = Credentials(ALICE.access_key, "wrong" * 8, "alice")
+    reply = h.call("GET", "/", user=forged)
+    assert reply.status == 403 and _error(reply.body)["Code"] == "SignatureDoesNotMatch"
+
+
+def test_sigv2_header_auth() -> None:
+    """
+    Requests signed with SigV2 (s3cmd signature_v2) work like SigV4 ones.
+    """
+    h = S3Harness()
+    assert h.call("PUT", "/v2bucket", scheme="v2").status == 200
+    assert h.call("PUT", "/v2bucket/k", b"abc", scheme="v2").status == 200
+    assert h.call("GET", "/v2bucket/k", scheme="v2").body == b"abc"
+
+
+def test_buckets_belong_to_their_creator() -> None:
+    """
+    Another user gets AccessDenied on a bucket, and does not see it in
+    ListBuckets.
+    """
+    h = S3Harness()
+    h.mkbucket("alices", user=ALICE)
+    assert h.call("GET", "/alices", user=BOB).status == 403
+    assert b"<Name>alices</Name>" in h.call("GET", "/", user=ALICE).body
+    assert b"alices" not in h.call("GET", "/", user=BOB).body
+
+
+def test_path_style_trailing_slash_and_plus() -> None:
+    """
+    /bucket and /bucket/ are the same bucket; a + in a key path is a
+    literal plus and %2B decodes to one too.
+    """
+    h = S3Harness()
+    h.mkbucket("bkt")
+    assert h.call("GET", "/bkt/").status == 200
+    assert h.call("PUT", "/bkt/a+b", b"plus").status == 200
+    assert h.call("GET", "/bkt/a%2Bb").body == b"plus"
+    head = parse_head(b"GET", b"/bkt/a+b%20c/%E2%82%AC", [])
+    assert (head.bucket, head.key) == ("bkt", "a+b c/\u20ac")
+
+
+def test_virtual_host_addressing() -> None:
+    """
+    With a domain configured, Host: bucket.domain[:port] names the bucket
+    and the path is the key; path style keeps working.
+    """
+    h = S3Harness(domain="s3.test")
+    host = "vbkt.s3.test:9000"
+    assert h.call("PUT", "/", host=host).status == 200
+    assert h.call("PUT", "/key", b"vhost", host=host).status == 200
+    assert h.call("GET", "/vbkt/key", host="s3.test:9000").body == b"vhost"
+    assert h.call("GET", "/key", host=host).body == b"vhost"
+
+
+def test_unexpected_exception_is_internal_error() -> None:
+    """
+    A bug in a handler becomes a 500 InternalError S3 document (never a
+    Twisted HTML page) and is logged with its traceback.
+    """
+    h = S3Harness()
+
+    def broken(owner: str) -> object:
+        raise ZeroDivisionError("boom")
+
+    h.store.list_buckets = broken  # type: ignore[method-assign]
+    reply = h.call("GET", "/")
+    assert reply.status == 500
+    assert _error(reply.body)["Code"] == "InternalError"
+    assert b"boom" not in reply.body
+    assert any(e.get("log_failure") is not None for e in h.events)
+
+
+def test_one_log_line_per_request() -> None:
+    """
+    Each request logs one line with method, bucket, key, status, bytes,
+    duration and request id.
+    """
+    h = S3Harness()
+    reply = h.call("GET", "/nobucket/k")
+    lines = [e for e in h.events if e.get("request_id") == reply.header("x-amz-request-id")]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line["method"], line["bucket"], line["key"], line["status"]) == (
+        "GET", "nobucket", "k", 404
+    )
+    assert line["sent"] == len(reply.body)
+
+
+def test_keep_alive_two_requests_one_connection() -> None:
+    """
+    Two requests on one connection are both answered (Content-Length
+    framing keeps the connection reusable).
+    """
+    from s3_harness import parse_replies
+
+    h = S3Harness()
+    channel, transport = h.connect()
+    channel.dataReceived(h.sign("PUT", "/kabkt") + h.sign("GET", "/"))
+    replies = parse_replies(transport.value())
+    assert [r.status for r in replies] == [200, 200]
