@@ -5,8 +5,12 @@ dicts behind one lock.
 
 Object-store tests run against it without a file; tests/conformance runs
 one suite against it and the real engine, so it provably behaves alike.
-Bodies are held as inline bytes in each L{DataRef}; a view copies the
-catalog when it starts, which pins exactly the state it began from.
+Like the engine, small bodies (up to a quarter block, at most 2048 bytes)
+are inline in their L{DataRef} and so need no tracking; larger ones get a
+one-extent DataRef whose bytes are kept in a dict, and only those are
+reserved, detached, or checked by L{MemoryCartridge.put_object}. A view
+copies the catalog when it starts, which pins exactly the state it began
+from.
 
 Thread contract: every method may be called from any thread.
 """
@@ -26,6 +30,7 @@ from cartridge_d.engine.types import (
     BucketRecord,
     DataRef,
     DeleteObject,
+    Extent,
     Fuses,
     ObjectRecord,
     Op,
@@ -57,9 +62,7 @@ class MemoryWriter:
         """
         The body as a DataRef, reserved until attached or aborted.
         """
-        body = b"".join(self._chunks)
-        self._ref = DataRef(len(body), hashlib.md5(body).digest(), inline=body)
-        self._cartridge._reserve(self._ref)
+        self._ref = self._cartridge._store(b"".join(self._chunks))
         return self._ref
 
     def abort(self) -> None:
@@ -76,9 +79,10 @@ class MemoryView:
     A read-only copy of the catalog as it was when the view began.
     """
 
-    def __init__(self, buckets: dict[str, BucketRecord], objects: _Catalog) -> None:
+    def __init__(self, buckets: dict[str, BucketRecord], objects: _Catalog, data: dict[int, bytes]) -> None:
         self._buckets = buckets
         self._objects = objects
+        self._data = data
 
     def __enter__(self) -> MemoryView:
         return self
@@ -127,7 +131,10 @@ class MemoryView:
         """
         C{length} bytes of C{rec}'s body from C{offset}.
         """
-        body = b"".join(seg.inline or b"" for seg in rec.segments)
+        body = b"".join(
+            seg.inline if seg.inline is not None else self._data[seg.extents[0].start]
+            for seg in rec.segments
+        )
         return body[offset : offset + length]
 
 
@@ -136,8 +143,11 @@ class MemoryCartridge:
     The engine API over dicts. See the module docstring.
     """
 
-    def __init__(self, fuses: Fuses = Fuses()) -> None:
+    def __init__(self, fuses: Fuses = Fuses(), block_size: int = 4096) -> None:
         self.fuses = fuses
+        self._inline_max = min(2048, block_size // 4)
+        self._data: dict[int, bytes] = {}
+        self._extent_ids = itertools.count(2)
         self._lock = threading.RLock()
         self._buckets: dict[str, BucketRecord] = {}
         self._objects: _Catalog = {}
@@ -156,9 +166,19 @@ class MemoryCartridge:
         if self._closed:
             raise errors.Closed("cartridge is closed")
 
-    def _reserve(self, ref: DataRef) -> None:
+    def _store(self, body: bytes) -> DataRef:
+        """
+        A finished body as a DataRef: inline if small, else reserved blocks.
+        """
+        md5 = hashlib.md5(body).digest()
+        if len(body) <= self._inline_max:
+            return DataRef(len(body), md5, inline=body)
         with self._lock:
+            start = next(self._extent_ids)
+            self._data[start] = body
+            ref = DataRef(len(body), md5, extents=(Extent(start, 1),))
             self._reserved.append(ref)
+            return ref
 
     def _unreserve(self, ref: DataRef) -> None:
         with self._lock:
@@ -216,6 +236,8 @@ class MemoryCartridge:
         """
         Keep a finished body that no record references yet.
         """
+        if ref.inline is not None:
+            return
         with self._lock:
             self._unreserve(ref)
             self._detached.append((owner_tag, ref))
@@ -313,6 +335,8 @@ class MemoryCartridge:
         live = [seg for recs in objects.values() for r in recs for seg in r.segments]
         known = live + self._reserved + [r for (_, r) in self._detached]
         for seg in rec.segments:
+            if seg.inline is not None:
+                continue
             if not any(seg is k or seg == k for k in known):
                 raise errors.NoSuchData(rec.key)
 
@@ -322,4 +346,5 @@ class MemoryCartridge:
         """
         with self._lock:
             self._check_open()
-            return MemoryView(dict(self._buckets), {k: list(v) for k, v in self._objects.items()})
+            objects = {k: list(v) for k, v in self._objects.items()}
+            return MemoryView(dict(self._buckets), objects, self._data)

@@ -232,30 +232,46 @@ def test_shared_segments(cart: Any) -> None:
     readable after the source is deleted, and a record cannot reuse the
     segments of one deleted before.
     """
-    src = put(cart, "src", b"shared bytes")
+    data = b"shared bytes" * 1000
+    src = put(cart, "src", data)
     cart.put_object(replace(src, key="copy"))
     cart.delete_object("bkt", "src")
-    assert read_all(cart, "bkt", "copy") == b"shared bytes"
+    assert read_all(cart, "bkt", "copy") == data
     cart.delete_object("bkt", "copy")
     with pytest.raises(errors.NoSuchData):
         cart.put_object(replace(src, key="again"))
 
 
+def test_small_bodies_are_self_contained(cart: Any) -> None:
+    """
+    A body of a few bytes lives inline in its record: another record may
+    reuse it even after the first is gone, and it is never detached.
+    """
+    ref = body(cart, b"tiny")
+    assert ref.inline == b"tiny"
+    src = cart.put_object(record("src", ref))
+    cart.delete_object("bkt", "src")
+    cart.put_object(replace(src, key="again"))
+    assert read_all(cart, "bkt", "again") == b"tiny"
+    cart.keep_detached(body(cart, b"small part"), b"upload")
+    assert cart.list_detached() == []
+
+
 def test_detached(cart: Any) -> None:
     """
-    A detached body is listed with its tag until released, and can be
+    A detached (block-stored) body is listed with its tag until released, and can be
     attached to a record, which removes it from the detached list.
     """
-    one, two = body(cart, b"part one"), body(cart, b"part two")
+    one, two = body(cart, b"part one" * 1000), body(cart, b"part two" * 1000)
     cart.keep_detached(one, b"upload-1")
     cart.keep_detached(two, b"upload-1")
-    assert sorted(ref.size for _, ref in cart.list_detached()) == [8, 8]
+    assert sorted(ref.size for _, ref in cart.list_detached()) == [8000, 8000]
     assert {tag for tag, _ in cart.list_detached()} == {b"upload-1"}
     cart.release_detached(two)
     assert [ref for _, ref in cart.list_detached()] == [one]
     cart.put_object(record("k", one))
     assert cart.list_detached() == []
-    assert read_all(cart, "bkt", "k") == b"part one"
+    assert read_all(cart, "bkt", "k") == b"part one" * 1000
 
 
 def test_writer_abort(cart: Any) -> None:
