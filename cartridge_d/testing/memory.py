@@ -8,7 +8,7 @@ one suite against it and the real engine, so it provably behaves alike.
 Like the engine, small bodies (up to a quarter block, at most 2048 bytes)
 are inline in their L{DataRef} and so need no tracking; larger ones get a
 one-extent DataRef whose bytes are kept in a dict, and only those are
-reserved, detached, or checked by L{MemoryCartridge.put_object}. A view
+reserved or checked by L{MemoryCartridge.put_object}. A view
 copies the catalog when it starts, which pins exactly the state it began
 from.
 
@@ -236,8 +236,6 @@ class MemoryCartridge:
         """
         Keep a finished body that no record references yet.
         """
-        if ref.inline is not None:
-            return
         with self._lock:
             self._unreserve(ref)
             self._detached.append((owner_tag, ref))
