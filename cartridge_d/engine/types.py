@@ -114,3 +114,73 @@ class ObjectRecord:
     acl: bytes | None = None
     sse: bytes | None = None
     segments: tuple[DataRef, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PutObject:
+    """
+    An operation for L{Cartridge.commit}: store C{rec} (see C{put_object}).
+
+    @ivar in_place: replace exactly the existing version C{rec.version_id}
+        (an ACL or metadata change) instead of writing a new version;
+        PreconditionFailed if that version does not exist.
+    """
+
+    rec: ObjectRecord
+    if_none_match: bool = False
+    if_match_etag: str | None = None
+    in_place: bool = False
+
+
+@dataclass(frozen=True)
+class DeleteObject:
+    """
+    An operation for L{Cartridge.commit}: remove one version of an object
+    (C{version_id} None means the "null" version).
+    """
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+
+Op = PutObject | DeleteObject
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """
+    One entry of the snapshot table (docs/format.md, "Snapshot table").
+    """
+
+    name: str
+    txn: int
+    created_ns: int
+    objects: int
+    buckets: int
+
+
+@dataclass(frozen=True)
+class CartridgeInfo:
+    """
+    What C{cartridge info} shows: header fields, sizes and counts.
+
+    @ivar objects: catalog object records (every version and delete marker).
+    @ivar free_blocks: blocks free at the last commit (including space a
+        reader or snapshot still pins, which becomes free when released).
+    """
+
+    path: str
+    version: tuple[int, int]
+    block_size: int
+    total_blocks: int
+    free_blocks: int
+    file_size: int
+    txn: int
+    uuid: str
+    created_ns: int
+    fuses: Fuses
+    objects: int
+    buckets: int
+    snapshots: int
+    max_size: int | None

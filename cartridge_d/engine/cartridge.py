@@ -1,0 +1,467 @@
+"""
+The cartridge: one file holding a catalog and object data, opened by one
+process at a time and used by many threads.
+
+Threads: every public method may be called from any thread. Writers and
+views never block each other or the commit; commits from many threads are
+grouped (L{CommitQueue}); the only lock a commit holds for long is its
+leadership of the queue, never while a body is received or sent.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid as uuidlib
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from .blockfile import BlockFile, OsFile, sync_directory
+from .commitqueue import CommitQueue, Request
+from .constants import (
+    DEFAULT_BLOCK_SIZE,
+    FIRST_USABLE_BLOCK,
+    HEADER_SIZE,
+    MAX_BLOCK_SIZE,
+    MIN_BLOCK_SIZE,
+    PAGE_FREELIST,
+    PAGE_SNAPSHOTS,
+    VERSION_MAJOR,
+    VERSION_MINOR,
+)
+from .errors import CartridgeFull, Closed, CorruptCartridge, EngineError
+from .freespace import Allocator, Pending, decode_freelist, encode_freelist
+from .header import Header, check_identity, decode_header, encode_header, slot_offsets
+from .pages import blob_pages, encode_blob
+from .store import NodeStore, PageWriter
+from .txn import (
+    CreateSnapshot,
+    DeleteBucket,
+    DropSnapshot,
+    KeepDetached,
+    Operation,
+    PutBucket,
+    ReleaseDetached,
+    SnapshotEntry,
+    Touch,
+    Txn,
+    decode_snapshots,
+    encode_snapshots,
+)
+from .view import View
+from .writer import Writer
+from .types import (
+    BucketRecord,
+    CartridgeInfo,
+    DataRef,
+    DeleteObject,
+    Fuses,
+    ObjectRecord,
+    Op,
+    PutObject,
+    SnapshotInfo,
+)
+
+
+@dataclass(frozen=True)
+class _State:
+    """
+    The last durable commit, as the running process knows it.
+    """
+
+    header: Header
+    snapshots: tuple[SnapshotEntry, ...]
+    snaptab_birth: int
+
+
+def _read_headers(file: BlockFile) -> Header:
+    """
+    The newest valid header slot; NotACartridge / UnsupportedVersion for
+    files that are not ours, CorruptCartridge if no slot is valid.
+    """
+    raw0 = file.pread(HEADER_SIZE, 0)
+    check_identity(raw0)
+    slots = [decode_header(raw0)]
+    for off in slot_offsets(raw0):
+        h = decode_header(file.pread(HEADER_SIZE, off))
+        if h is not None and h.block_size == off:
+            slots.append(h)
+            break
+    valid = [h for h in slots if h is not None]
+    if not valid:
+        raise CorruptCartridge("both header slots are damaged")
+    return max(valid, key=lambda h: h.txn)
+
+
+class Cartridge:
+    """
+    An open cartridge file. See docs/internals.md ("engine") for the
+    contract and docs/format.md for what is on disk.
+    """
+
+    def __init__(self, path: str, file: BlockFile, header: Header, max_size: int | None,
+                 cache_pages: int = 2048) -> None:
+        self.path = path
+        self._file = file
+        self.block_size = bs = header.block_size
+        self.fuses = header.fuses
+        self.max_size = max_size
+        self._store = NodeStore(file, bs, cache_pages)
+        free: list[tuple[int, int]] = []
+        pending: list[Pending] = []
+        if header.freelist_pages:
+            data, _birth = self._store.read_blob(header.freelist_start, header.freelist_pages,
+                                                 PAGE_FREELIST)
+            try:
+                free, pending = decode_freelist(data)
+            except (ValueError, Exception) as e:
+                raise CorruptCartridge("bad free list: %s" % e) from e
+        snapshots: tuple[SnapshotEntry, ...] = ()
+        snap_birth = 0
+        if header.snaptab_pages:
+            data, snap_birth = self._store.read_blob(header.snaptab_start, header.snaptab_pages,
+                                                     PAGE_SNAPSHOTS)
+            snapshots = decode_snapshots(data)
+        max_blocks = None if max_size is None else max(max_size // bs, header.total_blocks)
+        self._alloc = Allocator(file, bs, header.total_blocks, max_blocks, free, pending)
+        self._state = _State(header, snapshots, snap_birth)
+        self._state_lock = threading.Lock()
+        self._pins: Counter[int] = Counter()
+        self._queue = CommitQueue(self._run_batch)
+        self._closed = False
+        self._file_closed = False
+        self._failure: BaseException | None = None
+
+    # -- opening -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str, *, create: bool = True, blocks: int = 1024,
+             block_size: int = DEFAULT_BLOCK_SIZE, max_size: int | None = None,
+             fuses: Fuses = Fuses(), cache_pages: int = 2048,
+             _file: BlockFile | None = None, _first_txn: int = 0) -> "Cartridge":
+        """
+        Open the cartridge at C{path}, creating it (with C{blocks} blocks of
+        C{block_size} bytes and C{fuses}) if it does not exist and C{create}
+        is set. An existing file is never truncated or changed by opening;
+        files that are not version 2.0 cartridges are refused.
+        """
+        file = _file
+        if file is None:
+            exists = os.path.exists(path)
+            if not exists and not create:
+                raise FileNotFoundError(path)
+            if not exists:
+                file = OsFile.open(path, create=True)
+                try:
+                    cls._initialize(file, blocks, block_size, fuses, _first_txn)
+                except BaseException:
+                    file.close()
+                    os.unlink(path)
+                    raise
+                sync_directory(path)
+            else:
+                file = OsFile.open(path)
+        try:
+            if file.size() == 0:
+                if not create:
+                    raise CorruptCartridge("%s is empty" % path)
+                cls._initialize(file, blocks, block_size, fuses, _first_txn)
+            header = _read_headers(file)
+            if file.size() < header.total_blocks * header.block_size:
+                raise CorruptCartridge("file is shorter than its header says")
+            return cls(path, file, header, max_size, cache_pages)
+        except BaseException:
+            file.close()
+            raise
+
+    @staticmethod
+    def _initialize(file: BlockFile, blocks: int, block_size: int, fuses: Fuses,
+                    txn: int = 0) -> None:
+        """
+        Write an empty cartridge: both header slots (txn C{txn}, 0 unless an
+        export continues a source's numbering) and a free list.
+        """
+        bs = block_size
+        if bs < MIN_BLOCK_SIZE or bs > MAX_BLOCK_SIZE or bs & (bs - 1):
+            raise ValueError("block size must be a power of two from 4096 to 65536")
+        if blocks < 8:
+            raise ValueError("a cartridge needs at least 8 blocks")
+        fl_start = FIRST_USABLE_BLOCK
+        fl_pages = 1
+        free = [(fl_start + fl_pages, blocks - fl_start - fl_pages)]
+        header = Header(block_size=bs, total_blocks=blocks, free_blocks=free[0][1],
+                        catalog_root=0, fuses=fuses, txn=txn, freelist_start=fl_start,
+                        freelist_pages=fl_pages, snaptab_start=0, snaptab_pages=0,
+                        uuid=uuidlib.uuid4().bytes, created_ns=time.time_ns(), objects=0,
+                        buckets=0)
+        file.grow(blocks * bs)
+        file.pwrite(encode_blob(fl_start, PAGE_FREELIST, txn, encode_freelist(free, []), bs),
+                    fl_start * bs)
+        raw = encode_header(header)
+        file.pwrite(raw, 0)
+        file.pwrite(raw, bs)
+        file.sync()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._failure is not None:
+            raise Closed("cartridge failed: %s" % (self._failure,))
+        if self._closed:
+            raise Closed("cartridge is closed")
+
+    def close(self) -> None:
+        """
+        Wait for in-flight commits, then close the file. Idempotent.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.drain()
+        self._file_closed = True
+        self._file.close()
+
+    def __enter__(self) -> "Cartridge":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -------------------------------------------------------------
+
+    def _pin(self, txn: int) -> None:
+        with self._state_lock:
+            self._pins[txn] += 1
+
+    def _unpin(self, txn: int) -> None:
+        with self._state_lock:
+            self._pins[txn] -= 1
+            if not self._pins[txn]:
+                del self._pins[txn]
+
+    def view(self) -> View:
+        """
+        A view of the last committed state; close it (or use C{with}) so the
+        space it pins can be reused.
+        """
+        self._check_open()
+        with self._state_lock:
+            h = self._state.header
+            self._pins[h.txn] += 1
+        return View(self._store, h.catalog_root, h.txn, lambda: self._unpin(h.txn),
+                    lambda: not self._closed)
+
+    def get_bucket(self, name: str) -> BucketRecord | None:
+        with self.view() as v:
+            return v.get_bucket(name)
+
+    def list_buckets(self) -> list[BucketRecord]:
+        with self.view() as v:
+            return v.list_buckets()
+
+    def info(self) -> CartridgeInfo:
+        self._check_open()
+        st = self._state
+        h = st.header
+        return CartridgeInfo(
+            path=self.path, version=(VERSION_MAJOR, VERSION_MINOR), block_size=h.block_size,
+            total_blocks=h.total_blocks, free_blocks=h.free_blocks, file_size=self._file.size(),
+            txn=h.txn, uuid=str(uuidlib.UUID(bytes=h.uuid)), created_ns=h.created_ns,
+            fuses=h.fuses, objects=h.objects, buckets=h.buckets, snapshots=len(st.snapshots),
+            max_size=self.max_size)
+
+    # -- writing bodies ------------------------------------------------------
+
+    def writer(self, size_hint: int | None = None) -> Writer:
+        """
+        A streaming writer for one body; C{size_hint} (the expected size)
+        lets a large body get one large extent.
+        """
+        self._check_open()
+        return Writer(self._alloc, self._file, self.block_size, size_hint)
+
+    # -- commits -------------------------------------------------------------
+
+    def _submit(self, ops: Sequence[Operation]) -> list[object]:
+        self._check_open()
+        return self._queue.submit(ops)
+
+    def put_bucket(self, rec: BucketRecord, *, replace: bool = False) -> None:
+        self._submit([PutBucket(rec, replace)])
+
+    def delete_bucket(self, name: str) -> None:
+        self._submit([DeleteBucket(name)])
+
+    def put_object(self, rec: ObjectRecord, *, if_none_match: bool = False,
+                   if_match_etag: str | None = None, in_place: bool = False) -> ObjectRecord:
+        (stored,) = self._submit([PutObject(rec, if_none_match, if_match_etag, in_place)])
+        return stored  # type: ignore[return-value]
+
+    def delete_object(self, bucket: str, key: str, version_id: str | None = None
+                      ) -> ObjectRecord | None:
+        (old,) = self._submit([DeleteObject(bucket, key, version_id)])
+        return old  # type: ignore[return-value]
+
+    def commit(self, ops: Sequence[Op]) -> None:
+        """
+        Apply several PutObject / DeleteObject operations in one atomic,
+        durable commit: all of them or, if one raises, none.
+        """
+        self._submit(list(ops))
+
+    def keep_detached(self, ref: DataRef, owner_tag: bytes) -> None:
+        self._submit([KeepDetached(ref, owner_tag)])
+
+    def release_detached(self, ref: DataRef) -> None:
+        (found,) = self._submit([ReleaseDetached(ref)])
+        if not found:
+            self._alloc.unreserve_any(ref.extents)
+
+    def list_detached(self) -> list[tuple[bytes, DataRef]]:
+        from .codec import decode_detached
+        from .constants import KIND_DETACHED
+        from . import btree
+        out = []
+        with self.view() as v:
+            for k, val in btree.scan(self._store.load, v._root, (KIND_DETACHED, b"", b"", 0)):
+                if k[0] != KIND_DETACHED:
+                    break
+                _birth, tag, ref = decode_detached(self._store.value(val))
+                out.append((tag, ref))
+        return out
+
+    def _run_batch(self, batch: list[Request]) -> None:
+        try:
+            self._check_open_for_commit()
+            with self._state_lock:
+                st = self._state
+                pins = sorted(set(self._pins) | {s.txn for s in st.snapshots})
+            h = st.header
+            self._alloc.recycle(h.txn, pins)
+            tx = Txn(self._store, self._alloc, h.txn + 1, h.catalog_root or None, h.objects,
+                     h.buckets, st.snapshots, self.fuses)
+            ok = []
+            for req in batch:
+                mark = tx.mark()
+                try:
+                    req.results = [tx.apply(op) for op in req.ops]  # type: ignore[arg-type]
+                    ok.append(req)
+                except Exception as e:
+                    tx.rollback(mark)
+                    req.error = e
+            if not tx.changed:
+                return
+            pw = PageWriter(self._store, self._alloc, tx.txn)
+            try:
+                new_state = self._write(tx, st, pw)
+            except CartridgeFull as e:
+                self._alloc.give_back(pw.allocs)
+                for req in ok:
+                    req.error = e
+                return
+            with self._state_lock:
+                self._state = new_state
+            self._alloc.committed(tx.claimed, tx.freed)
+        except BaseException as e:
+            if self._failure is None and not isinstance(e, Closed):
+                self._failure = e
+            for req in batch:
+                req.error = e if isinstance(e, EngineError) else Closed("commit failed: %s" % e)
+
+    def _check_open_for_commit(self) -> None:
+        if self._failure is not None:
+            raise Closed("cartridge failed: %s" % (self._failure,))
+        if self._file_closed:
+            raise Closed("cartridge is closed")
+
+    def _write(self, tx: Txn, st: _State, pw: PageWriter) -> _State:
+        """
+        Write commit C{tx.txn}: pages, sync, header slot, sync.
+        """
+        h = st.header
+        root = pw.tree(tx.root)
+        snapshots = st.snapshots
+        snap_start, snap_pages, snap_birth = h.snaptab_start, h.snaptab_pages, st.snaptab_birth
+        if tx.snapshots_changed:
+            snapshots = tuple(
+                replace(s, root=root, objects=tx.objects, buckets=tx.buckets) if s.root == -1
+                else s for s in tx.snapshots)
+            if snap_pages:
+                tx.freed.append(Pending(snap_start, snap_pages, snap_birth, tx.txn))
+            snap_start, snap_pages, snap_birth = 0, 0, 0
+            if snapshots:
+                snap_start, snap_pages = pw.blob(PAGE_SNAPSHOTS, encode_snapshots(snapshots))
+                snap_birth = tx.txn
+        if h.freelist_pages:
+            tx.freed.append(Pending(h.freelist_start, h.freelist_pages, h.txn, tx.txn))
+        snap_pins = sorted(s.txn for s in snapshots)
+        alloc = self._alloc
+        with alloc.lock:
+            bound = len(alloc.free) + len(alloc.reserved) + len(alloc.pending) + len(tx.freed) + 2
+        fl_pages = blob_pages(16 + 32 * bound, self.block_size)
+        fl_start = pw.run(fl_pages)
+        free, pending, free_count, total = alloc.persistent_state(tx.claimed, tx.freed, snap_pins)
+        pw.blob_at(fl_start, fl_pages, PAGE_FREELIST, encode_freelist(free, pending))
+        pw.flush()
+        self._file.sync()
+        header = h.evolve(txn=tx.txn, catalog_root=root, total_blocks=total,
+                          free_blocks=free_count, freelist_start=fl_start,
+                          freelist_pages=fl_pages, snaptab_start=snap_start,
+                          snaptab_pages=snap_pages, objects=tx.objects, buckets=tx.buckets)
+        self._file.pwrite(encode_header(header), (tx.txn % 2) * self.block_size)
+        self._file.sync()
+        return _State(header, snapshots, snap_birth)
+
+    # -- snapshots and space -------------------------------------------------
+
+    def snapshot_create(self, name: str) -> SnapshotInfo:
+        """
+        Pin the state of the next commit under C{name} (cheap: no copying).
+        """
+        self._submit([CreateSnapshot(name, time.time_ns())])
+        return next(s for s in self.snapshot_list() if s.name == name)
+
+    def snapshot_list(self) -> list[SnapshotInfo]:
+        self._check_open()
+        return [SnapshotInfo(s.name, s.txn, s.created_ns, s.objects, s.buckets)
+                for s in self._state.snapshots]
+
+    def snapshot_delete(self, name: str) -> None:
+        self._submit([DropSnapshot(name)])
+
+    def snapshot_view(self, name: str) -> View:
+        """
+        A read-only view of snapshot C{name} (KeyError if there is none).
+        """
+        self._check_open()
+        with self._state_lock:
+            for s in self._state.snapshots:
+                if s.name == name:
+                    self._pins[s.txn] += 1
+                    break
+            else:
+                raise KeyError(name)
+        return View(self._store, s.root, s.txn, lambda: self._unpin(s.txn),
+                    lambda: not self._closed)
+
+    def snapshot_export(self, name: str, path: str) -> None:
+        from .export import export_view
+        with self.snapshot_view(name) as v:
+            export_view(self, v, path)
+
+    def vacuum(self) -> int:
+        """
+        Give the free space at the end of the file back to the file system;
+        return the bytes released. Data is not moved.
+        """
+        self._check_open()
+        before = self._file.size()
+        self._alloc.shrink_tail()
+        self._submit([Touch()])
+        with self._alloc.lock:
+            size = self._alloc.total * self.block_size
+            if self._file.size() > size:
+                self._file.truncate(size)
+        return max(0, before - self._file.size())

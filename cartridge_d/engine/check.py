@@ -1,0 +1,376 @@
+"""
+The checker: verify every invariant of a cartridge file without changing it
+(docs/format.md, "Checking").
+
+It reads both header slots, walks the current catalog and every snapshot's,
+verifies each page's checksum, key order, separator bounds and that all
+leaves are at one depth, checks reference counts, and accounts for every
+block exactly once: header, catalog page, overflow run, free list, snapshot
+table, data extent (live, old version, detached), pinned for a snapshot, or
+free. With C{data}, it also reads every body and verifies its CRC32Cs and
+MD5. Damage becomes a finding, never an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .blockfile import BlockFile, OsFile
+from .codec import (
+    Key,
+    decode_bucket,
+    decode_detached,
+    decode_extent,
+    decode_object,
+)
+from .constants import (
+    FIRST_USABLE_BLOCK,
+    HEADER_SIZE,
+    KIND_BUCKET,
+    KIND_DETACHED,
+    KIND_EXTENT,
+    KIND_OBJECT,
+    PAGE_FREELIST,
+    PAGE_SNAPSHOTS,
+)
+from .errors import ChecksumMismatch, CorruptCartridge
+from .freespace import Pending, decode_freelist, pinned
+from .header import Header, check_identity, decode_header, slot_offsets
+from .pages import Overflow
+from .store import NodeStore
+from .txn import SnapshotEntry, decode_snapshots
+from .types import DataRef
+from .view import read_segment
+
+
+@dataclass(frozen=True)
+class Finding:
+    """
+    One thing the checker found: an C{error} (damage) or a C{note}
+    (harmless, such as the older header slot torn by a crash).
+    """
+
+    severity: str
+    message: str
+
+    def __str__(self) -> str:
+        return "%s: %s" % (self.severity, self.message)
+
+
+@dataclass
+class CheckReport:
+    """
+    The result of L{check}: C{ok} when there is no error finding.
+    """
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def error(self, message: str) -> None:
+        if len(self.errors) < 1000:
+            self.findings.append(Finding("error", message))
+
+    def note(self, message: str) -> None:
+        self.findings.append(Finding("note", message))
+
+    def __str__(self) -> str:
+        lines = ["%s: %s" % (self.path, "clean" if self.ok else "DAMAGED")]
+        lines += ["  %s %d" % (k, v) for k, v in sorted(self.counts.items())]
+        lines += ["  %s" % f for f in self.findings]
+        return "\n".join(lines)
+
+
+class _Walker:
+    """
+    Walks catalog trees, recording the pages and runs they use.
+    """
+
+    def __init__(self, store: NodeStore, report: CheckReport) -> None:
+        self.store = store
+        self.report = report
+        self.visited: set[int] = set()
+
+    def walk(self, root: int, label: str, entry: Callable[[Key, bytes], None],
+             runs: list[tuple[int, int, str]]) -> None:
+        if not root:
+            return
+        depths: set[int] = set()
+        self._node(root, None, None, 0, depths, label, entry, runs)
+        if len(depths) > 1:
+            self.report.error("%s tree is unbalanced: leaves at depths %s"
+                              % (label, sorted(depths)))
+
+    def _node(self, page: int, lo: Key | None, hi: Key | None, depth: int, depths: set[int],
+              label: str, entry: Callable[[Key, bytes], None],
+              runs: list[tuple[int, int, str]]) -> None:
+        if page in self.visited:
+            return  # shared with a tree walked before: its subtree was checked
+        self.visited.add(page)
+        runs.append((page, 1, "%s page" % label))
+        try:
+            node = self.store.read_node(page)
+        except CorruptCartridge as e:
+            self.report.error("%s: %s" % (label, e))
+            return
+        keys = node.keys
+        for a, b in zip(keys, keys[1:]):
+            if not a < b:
+                self.report.error("%s page %d: keys out of order" % (label, page))
+                break
+        if keys and ((lo is not None and keys[0] < lo) or (hi is not None and keys[-1] >= hi)):
+            self.report.error("%s page %d: keys outside the parent's bounds" % (label, page))
+        if node.leaf:
+            depths.add(depth)
+            for k, v in zip(keys, node.vals):
+                if isinstance(v, Overflow):
+                    runs.append((v.start, v.count, "%s overflow" % label))
+                try:
+                    value = self.store.value(v)
+                except CorruptCartridge as e:
+                    self.report.error("%s: %s" % (label, e))
+                    continue
+                entry(k, value)
+            return
+        if len(node.vals) != len(keys) + 1:
+            self.report.error("%s page %d: bad child count" % (label, page))
+            return
+        bounds = [lo] + list(keys) + [hi]
+        for i, child in enumerate(node.vals):
+            self._node(child, bounds[i], bounds[i + 1], depth + 1, depths, label, entry, runs)
+
+
+class _Checker:
+    def __init__(self, path: str, file: BlockFile, data: bool) -> None:
+        self.path = path
+        self.file = file
+        self.data = data
+        self.report = CheckReport(path)
+
+    def headers(self) -> Header | None:
+        raw0 = self.file.pread(HEADER_SIZE, 0)
+        check_identity(raw0)
+        h0 = decode_header(raw0)
+        h1 = None
+        for off in slot_offsets(raw0):
+            h = decode_header(self.file.pread(HEADER_SIZE, off))
+            if h is not None and h.block_size == off:
+                h1 = h
+                break
+        if h0 is None and h1 is None:
+            self.report.error("both header slots are damaged")
+            return None
+        for n, h in ((0, h0), (1, h1)):
+            if h is None:
+                self.report.note("header slot %d is not valid (a torn write is harmless; "
+                                 "the other slot is used)" % n)
+        best = max((h for h in (h0, h1) if h is not None), key=lambda h: h.txn)
+        if h0 is not None and h1 is not None and h0.block_size != h1.block_size:
+            self.report.error("header slots disagree on the block size")
+        return best
+
+    def run(self) -> CheckReport:
+        h = self.headers()
+        if h is None:
+            return self.report
+        r = self.report
+        bs = h.block_size
+        store = NodeStore(self.file, bs, 256)
+        size = self.file.size()
+        r.counts.update(txn=h.txn, block_size=bs, total_blocks=h.total_blocks)
+        if size < h.total_blocks * bs:
+            r.error("file has %d bytes, header says %d blocks" % (size, h.total_blocks))
+            return r
+        if size > h.total_blocks * bs:
+            r.note("%d bytes after the last block (grown, not yet committed)"
+                   % (size - h.total_blocks * bs))
+        live: list[tuple[int, int, str]] = [(0, FIRST_USABLE_BLOCK, "header")]
+        free: list[tuple[int, int]] = []
+        pending: list[Pending] = []
+        if h.freelist_pages:
+            live.append((h.freelist_start, h.freelist_pages, "free list"))
+            try:
+                data, _ = store.read_blob(h.freelist_start, h.freelist_pages, PAGE_FREELIST)
+                free, pending = decode_freelist(data)
+            except (CorruptCartridge, ValueError) as e:
+                r.error("free list: %s" % e)
+        snapshots: tuple[SnapshotEntry, ...] = ()
+        if h.snaptab_pages:
+            live.append((h.snaptab_start, h.snaptab_pages, "snapshot table"))
+            try:
+                data, _ = store.read_blob(h.snaptab_start, h.snaptab_pages, PAGE_SNAPSHOTS)
+                snapshots = decode_snapshots(data)
+            except (CorruptCartridge, ValueError) as e:
+                r.error("snapshot table: %s" % e)
+        walker = _Walker(store, r)
+        catalog = _Catalog(self, store)
+        walker.walk(h.catalog_root, "catalog", catalog.entry, live)
+        catalog.finish(h, live)
+        snap_runs: list[tuple[int, int, str]] = []
+        for s in snapshots:
+            scat = _Catalog(self, store, snapshot=s.name)
+            walker.walk(s.root, "snapshot %r" % s.name, scat.entry, snap_runs)
+            snap_runs.extend((a, c, "snapshot data") for a, c in scat.referenced)
+        pins = sorted(s.txn for s in snapshots)
+        for p in pending:
+            if not pinned(p.birth, p.freed, pins):
+                r.note("blocks %d+%d wait for a snapshot that is gone (freed at next commit)"
+                       % (p.start, p.count))
+        r.counts.update(snapshots=len(snapshots), free_blocks=sum(c for _, c in free),
+                        pinned_blocks=sum(p.count for p in pending))
+        self.account(h, live, free, pending, snap_runs)
+        return r
+
+    def account(self, h: Header, live: list[tuple[int, int, str]], free: list[tuple[int, int]],
+                pending: list[Pending], snap_runs: list[tuple[int, int, str]]) -> None:
+        r = self.report
+        runs = list(live)
+        runs += [(s, c, "free") for s, c in free]
+        runs += [(p.start, p.count, "pinned for a snapshot") for p in pending]
+        runs.sort()
+        pos = 0
+        prev = ""
+        leaked = 0
+        for start, count, what in runs:
+            if count <= 0:
+                r.error("empty run at block %d (%s)" % (start, what))
+                continue
+            if start < pos:
+                r.error("block %d is used twice: %s and %s" % (start, prev, what))
+            elif start > pos:
+                leaked += start - pos
+                r.error("blocks %d..%d are not accounted for (leaked)" % (pos, start - 1))
+            if start + count > pos:
+                pos = start + count
+                prev = what
+        if pos < h.total_blocks:
+            leaked += h.total_blocks - pos
+            r.error("blocks %d..%d are not accounted for (leaked)" % (pos, h.total_blocks - 1))
+        elif pos > h.total_blocks:
+            r.error("%s reaches block %d, beyond the %d blocks" % (prev, pos - 1, h.total_blocks))
+        r.counts["leaked_blocks"] = leaked
+        # every block a snapshot reads must be live or pinned, never free
+        covered = sorted([(s, s + c) for s, c, _ in live] +
+                         [(p.start, p.start + p.count) for p in pending])
+        import bisect
+        starts = [a for a, _ in covered]
+        for s, c, what in snap_runs:
+            i = bisect.bisect_right(starts, s) - 1
+            if i < 0 or covered[i][1] < s + c:
+                r.error("%s at blocks %d+%d is neither live nor pinned" % (what, s, c))
+
+
+class _Catalog:
+    """
+    Checks the entries of one catalog tree and what they reference.
+    """
+
+    def __init__(self, checker: _Checker, store: NodeStore, snapshot: str | None = None) -> None:
+        self.checker = checker
+        self.store = store
+        self.report = checker.report
+        self.snapshot = snapshot
+        self.buckets: set[bytes] = set()
+        self.objects = 0
+        self.refs: dict[tuple[int, int], int] = {}
+        self.table: dict[int, tuple[int, int, int]] = {}
+        self.detached: list[DataRef] = []
+        self.verified: set[int] = set()
+
+    @property
+    def referenced(self) -> list[tuple[int, int]]:
+        return list(self.refs)
+
+    def entry(self, k: Key, value: bytes) -> None:
+        r = self.report
+        kind = k[0]
+        try:
+            if kind == KIND_BUCKET:
+                decode_bucket(k[1].decode(), value)
+                self.buckets.add(k[1])
+            elif kind == KIND_OBJECT:
+                name = "%s/%s" % (k[1].decode(), k[2].decode())
+                rec = decode_object(k[1].decode(), k[2].decode(), value)
+                self.objects += 1
+                if k[1] not in self.buckets:
+                    r.error("object %s has no bucket" % name)
+                if sum(s.size for s in rec.segments) != rec.size:
+                    r.error("object %s: segments do not add up to its size" % name)
+                for seg in rec.segments:
+                    for e in seg.extents:
+                        self.refs[(e.start, e.count)] = self.refs.get((e.start, e.count), 0) + 1
+                    self.verify(name, seg)
+            elif kind == KIND_EXTENT:
+                self.table[k[3]] = decode_extent(value)
+            elif kind == KIND_DETACHED:
+                _birth, _tag, ref = decode_detached(value)
+                self.detached.append(ref)
+                self.verify("detached data at block %d" % k[3], ref)
+            else:
+                r.error("unknown catalog key kind %d" % kind)
+        except (CorruptCartridge, UnicodeDecodeError, ValueError) as e:
+            r.error("catalog entry %r: %s" % (k[:3], e))
+
+    def verify(self, name: str, ref: DataRef) -> None:
+        if not self.checker.data or ref.inline is not None or not ref.extents:
+            return
+        if ref.extents[0].start in self.verified:
+            return
+        self.verified.add(ref.extents[0].start)
+        md5 = hashlib.md5()
+        try:
+            for off in range(0, ref.size, 1 << 20):
+                md5.update(read_segment(self.checker.file, self.store.block_size, ref, off,
+                                        min(ref.size, off + (1 << 20))))
+        except ChecksumMismatch as e:
+            self.report.error("%s: %s" % (name, e))
+            return
+        if md5.digest() != ref.md5:
+            self.report.error("%s: MD5 of the data does not match" % name)
+
+    def finish(self, h: Header, live: list[tuple[int, int, str]]) -> None:
+        r = self.report
+        if self.objects != h.objects:
+            r.error("header counts %d object records, catalog has %d" % (h.objects, self.objects))
+        if len(self.buckets) != h.buckets:
+            r.error("header counts %d buckets, catalog has %d" % (h.buckets, len(self.buckets)))
+        for (start, count), n in self.refs.items():
+            got = self.table.get(start)
+            if got is None:
+                r.error("extent %d+%d is used by objects but not in the extent table"
+                        % (start, count))
+            elif got[0] != count or got[2] != n:
+                r.error("extent %d: table says %d blocks, %d refs; objects use %d blocks, "
+                        "%d refs" % (start, got[0], got[2], count, n))
+        for start, (count, _birth, _refs) in self.table.items():
+            if (start, count) not in self.refs:
+                r.error("extent %d+%d is in the table but no object uses it" % (start, count))
+            live.append((start, count, "data extent"))
+        for ref in self.detached:
+            live.extend((e.start, e.count, "detached data") for e in ref.extents)
+        r.counts.update(objects=self.objects, buckets=len(self.buckets),
+                        data_extents=len(self.table), detached=len(self.detached))
+
+
+def check(path: str, data: bool = False, *, _file: BlockFile | None = None) -> CheckReport:
+    """
+    Check the cartridge at C{path} (read-only; no lock is taken, so check a
+    cartridge no process is writing). NotACartridge / UnsupportedVersion
+    for files that are not ours; every kind of damage is a finding.
+    """
+    file = _file or OsFile.open(path, writable=False)
+    try:
+        return _Checker(path, file, data).run()
+    finally:
+        if _file is None:
+            file.close()

@@ -1,0 +1,355 @@
+"""
+Byte encodings of catalog keys and values (docs/format.md, "Catalog keys"
+and "Object records").
+
+Records use a compact positional encoding: unsigned LEB128 varints for
+integers and lengths, length-prefixed UTF-8 for strings. Bucket and key are
+not repeated in the record (they are in the catalog key), so a small object's
+record costs little more than its metadata.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Callable
+
+from .constants import (
+    BUCKET_FORMAT,
+    KIND_BUCKET,
+    KIND_DETACHED,
+    KIND_EXTENT,
+    KIND_OBJECT,
+    MAX_SEQ,
+    RECORD_FORMAT,
+)
+from .errors import CorruptCartridge
+from .types import BucketRecord, DataRef, Extent, ObjectRecord
+
+#: A catalog key: (kind, a, b, n). Python tuple order is the catalog order.
+Key = tuple[int, bytes, bytes, int]
+
+_KEY_HEAD = struct.Struct("<BHHQ")
+KEY_HEAD_SIZE = _KEY_HEAD.size
+
+
+def encode_key(key: Key) -> bytes:
+    kind, a, b, n = key
+    return _KEY_HEAD.pack(kind, len(a), len(b), n) + a + b
+
+
+def decode_key(buf: bytes | memoryview, off: int) -> tuple[Key, int]:
+    """
+    Decode the key at C{off}; return it and the offset after it.
+    """
+    kind, la, lb, n = _KEY_HEAD.unpack_from(buf, off)
+    p = off + KEY_HEAD_SIZE
+    a = bytes(buf[p:p + la])
+    b = bytes(buf[p + la:p + la + lb])
+    return (kind, a, b, n), p + la + lb
+
+
+def key_size(key: Key) -> int:
+    return KEY_HEAD_SIZE + len(key[1]) + len(key[2])
+
+
+def bucket_key(name: str) -> Key:
+    return (KIND_BUCKET, name.encode("utf-8"), b"", 0)
+
+
+def object_key(bucket: str, key: str, seq: int) -> Key:
+    return (KIND_OBJECT, bucket.encode("utf-8"), key.encode("utf-8"), MAX_SEQ - seq)
+
+
+def extent_key(start: int) -> Key:
+    return (KIND_EXTENT, b"", b"", start)
+
+
+def detached_key(start: int) -> Key:
+    return (KIND_DETACHED, b"", b"", start)
+
+
+def seq_of(key: Key) -> int:
+    return MAX_SEQ - key[3]
+
+
+def version_id_for(seq: int) -> str:
+    """
+    The S3 VersionId of a version written with sequence number C{seq}: the
+    commit's transaction id and the index in it, in hex.
+    """
+    return "%016x" % seq
+
+
+def seq_for(version_id: str) -> int | None:
+    if len(version_id) != 16:
+        return None
+    try:
+        return int(version_id, 16)
+    except ValueError:
+        return None
+
+
+class _Out:
+    """
+    An append-only byte builder with varint helpers.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def uint(self, n: int) -> None:
+        if n < 0x80:
+            self.parts.append(bytes((n,)))
+            return
+        out = bytearray()
+        while n >= 0x80:
+            out.append((n & 0x7F) | 0x80)
+            n >>= 7
+        out.append(n)
+        self.parts.append(bytes(out))
+
+    def raw(self, b: bytes) -> None:
+        self.parts.append(b)
+
+    def blob(self, b: bytes) -> None:
+        self.uint(len(b))
+        self.parts.append(b)
+
+    def text(self, s: str) -> None:
+        self.blob(s.encode("utf-8"))
+
+    def pairs(self, items: tuple[tuple[str, str], ...]) -> None:
+        self.uint(len(items))
+        for name, value in items:
+            self.text(name)
+            self.text(value)
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+class _In:
+    """
+    A cursor over encoded bytes; any overrun is a CorruptCartridge.
+    """
+
+    __slots__ = ("buf", "pos")
+
+    def __init__(self, buf: bytes) -> None:
+        self.buf = buf
+        self.pos = 0
+
+    def uint(self) -> int:
+        buf = self.buf
+        b = buf[self.pos]
+        self.pos += 1
+        if b < 0x80:
+            return b
+        n = b & 0x7F
+        shift = 7
+        while True:
+            b = buf[self.pos]
+            self.pos += 1
+            n |= (b & 0x7F) << shift
+            if b < 0x80:
+                return n
+            shift += 7
+            if shift > 70:
+                raise CorruptCartridge("varint too long")
+
+    def raw(self, n: int) -> bytes:
+        p = self.pos
+        if p + n > len(self.buf):
+            raise CorruptCartridge("record truncated")
+        self.pos = p + n
+        return self.buf[p:p + n]
+
+    def blob(self) -> bytes:
+        return self.raw(self.uint())
+
+    def text(self) -> str:
+        return self.blob().decode("utf-8")
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        return tuple((self.text(), self.text()) for _ in range(self.uint()))
+
+    def end(self) -> None:
+        if self.pos != len(self.buf):
+            raise CorruptCartridge("trailing bytes in record")
+
+
+def _safe(decode: Callable[[_In], object], what: str, data: bytes) -> object:
+    try:
+        inp = _In(data)
+        value = decode(inp)
+        inp.end()
+        return value
+    except CorruptCartridge:
+        raise
+    except (IndexError, ValueError, UnicodeDecodeError, struct.error) as e:
+        raise CorruptCartridge("bad %s encoding: %s" % (what, e)) from e
+
+
+def _put_dataref(out: _Out, ref: DataRef) -> None:
+    out.uint(ref.size)
+    if len(ref.md5) != 16:
+        raise ValueError("DataRef.md5 must be 16 bytes")
+    out.raw(ref.md5)
+    if ref.inline is not None:
+        out.uint(0)
+        out.blob(ref.inline)
+        return
+    out.uint(1)
+    out.uint(len(ref.extents))
+    for e in ref.extents:
+        out.uint(e.start)
+        out.uint(e.count)
+    out.uint(ref.chunk_size)
+    nchunks = -(-ref.size // ref.chunk_size) if ref.chunk_size else 0
+    if len(ref.crcs) != nchunks:
+        raise ValueError("DataRef has %d crcs, needs %d" % (len(ref.crcs), nchunks))
+    out.raw(struct.pack("<%dI" % nchunks, *ref.crcs))
+
+
+def _get_dataref(inp: _In) -> DataRef:
+    size = inp.uint()
+    md5 = inp.raw(16)
+    kind = inp.uint()
+    if kind == 0:
+        return DataRef(size=size, md5=md5, inline=inp.blob())
+    if kind != 1:
+        raise CorruptCartridge("unknown data kind %d" % kind)
+    extents = tuple(Extent(inp.uint(), inp.uint()) for _ in range(inp.uint()))
+    chunk = inp.uint()
+    if chunk <= 0:
+        raise CorruptCartridge("zero chunk size")
+    nchunks = -(-size // chunk)
+    crcs = struct.unpack("<%dI" % nchunks, inp.raw(4 * nchunks))
+    return DataRef(size=size, md5=md5, extents=extents, chunk_size=chunk, crcs=crcs)
+
+
+def encode_dataref(ref: DataRef) -> bytes:
+    """
+    Encode one DataRef on its own (the multipart journal stores parts so).
+    """
+    out = _Out()
+    _put_dataref(out, ref)
+    return out.getvalue()
+
+
+def decode_dataref(data: bytes) -> DataRef:
+    return _safe(_get_dataref, "data reference", data)  # type: ignore[return-value]
+
+
+def encode_object(rec: ObjectRecord) -> bytes:
+    """
+    Encode everything of C{rec} except bucket and key (docs/format.md,
+    "Object records").
+    """
+    out = _Out()
+    flags = (rec.delete_marker and 1) | (rec.acl is not None and 2) | (rec.sse is not None and 4)
+    out.raw(bytes((RECORD_FORMAT, flags)))
+    out.uint(rec.size)
+    out.uint(rec.mtime_ns)
+    out.text(rec.etag)
+    out.text(rec.owner)
+    out.text(rec.version_id)
+    out.pairs(rec.headers)
+    out.pairs(rec.meta)
+    out.pairs(rec.checksums)
+    if rec.acl is not None:
+        out.blob(rec.acl)
+    if rec.sse is not None:
+        out.blob(rec.sse)
+    out.uint(len(rec.segments))
+    for seg in rec.segments:
+        _put_dataref(out, seg)
+    return out.getvalue()
+
+
+def decode_object(bucket: str, key: str, data: bytes) -> ObjectRecord:
+    def get(inp: _In) -> ObjectRecord:
+        fmt, flags = inp.raw(2)
+        if fmt != RECORD_FORMAT:
+            raise CorruptCartridge("unknown record format %d" % fmt)
+        size = inp.uint()
+        mtime = inp.uint()
+        etag = inp.text()
+        owner = inp.text()
+        version = inp.text()
+        headers = inp.pairs()
+        meta = inp.pairs()
+        checksums = inp.pairs()
+        acl = inp.blob() if flags & 2 else None
+        sse = inp.blob() if flags & 4 else None
+        segments = tuple(_get_dataref(inp) for _ in range(inp.uint()))
+        return ObjectRecord(
+            bucket=bucket, key=key, size=size, etag=etag, mtime_ns=mtime,
+            owner=owner, version_id=version, delete_marker=bool(flags & 1),
+            headers=headers, meta=meta, checksums=checksums, acl=acl, sse=sse,
+            segments=segments)
+    return _safe(get, "object record", data)  # type: ignore[return-value]
+
+
+def encode_bucket(rec: BucketRecord) -> bytes:
+    out = _Out()
+    out.raw(bytes((BUCKET_FORMAT, rec.acl is not None and 1 or 0)))
+    out.text(rec.owner)
+    out.uint(rec.created_ns)
+    out.text(rec.region)
+    out.text(rec.versioning)
+    if rec.acl is not None:
+        out.blob(rec.acl)
+    out.uint(len(rec.config))
+    for name, value in rec.config:
+        out.text(name)
+        out.blob(value)
+    return out.getvalue()
+
+
+def decode_bucket(name: str, data: bytes) -> BucketRecord:
+    def get(inp: _In) -> BucketRecord:
+        fmt, flags = inp.raw(2)
+        if fmt != BUCKET_FORMAT:
+            raise CorruptCartridge("unknown bucket format %d" % fmt)
+        owner = inp.text()
+        created = inp.uint()
+        region = inp.text()
+        versioning = inp.text()
+        acl = inp.blob() if flags & 1 else None
+        config = tuple((inp.text(), inp.blob()) for _ in range(inp.uint()))
+        return BucketRecord(name=name, owner=owner, created_ns=created, region=region,
+                            versioning=versioning, acl=acl, config=config)
+    return _safe(get, "bucket record", data)  # type: ignore[return-value]
+
+
+_EXTENT_VALUE = struct.Struct("<QQQ")
+
+
+def encode_extent(count: int, birth: int, refs: int) -> bytes:
+    """
+    The value of an extent-table entry: block count, birth txn, references.
+    """
+    return _EXTENT_VALUE.pack(count, birth, refs)
+
+
+def decode_extent(data: bytes) -> tuple[int, int, int]:
+    if len(data) != _EXTENT_VALUE.size:
+        raise CorruptCartridge("bad extent entry")
+    return _EXTENT_VALUE.unpack(data)  # type: ignore[return-value]
+
+
+def encode_detached(birth: int, owner_tag: bytes, ref: DataRef) -> bytes:
+    out = _Out()
+    out.uint(birth)
+    out.blob(owner_tag)
+    _put_dataref(out, ref)
+    return out.getvalue()
+
+
+def decode_detached(data: bytes) -> tuple[int, bytes, DataRef]:
+    def get(inp: _In) -> tuple[int, bytes, DataRef]:
+        return inp.uint(), inp.blob(), _get_dataref(inp)
+    return _safe(get, "detached entry", data)  # type: ignore[return-value]

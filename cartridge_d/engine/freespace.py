@@ -1,0 +1,346 @@
+"""
+Free space: which blocks may be handed out, and when freed blocks may be
+handed out again (docs/format.md, "Free space").
+
+Freed space is not reusable at once. Every freed run remembers the txn that
+wrote it (birth) and the txn that freed it; it becomes free again only when
+the freeing commit is durable and no pin (a reader's view or a snapshot) lies
+in [birth, freed), that is, nobody can still read it.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from bisect import bisect_left, bisect_right, insort
+from dataclasses import dataclass
+from typing import Iterable
+
+from .blockfile import BlockFile
+from .errors import CartridgeFull
+from .types import Extent
+
+#: The smallest step the file grows by, in bytes.
+GROW_MIN_BYTES = 32 << 20
+
+
+@dataclass(frozen=True)
+class Pending:
+    """
+    A run freed by commit C{freed}, first written by commit C{birth}.
+    """
+
+    start: int
+    count: int
+    birth: int
+    freed: int
+
+
+def pinned(birth: int, freed: int, pins: list[int]) -> bool:
+    """
+    Whether a sorted list of pinned txns holds one that can see a run live
+    in commits [birth, freed).
+    """
+    i = bisect_left(pins, birth)
+    return i < len(pins) and pins[i] < freed
+
+
+class FreeMap:
+    """
+    Free extents, sorted and coalesced. Not thread-safe (the Allocator locks).
+    """
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._count: dict[int, int] = {}
+        self.total = 0
+
+    def add(self, start: int, count: int) -> None:
+        if count <= 0:
+            return
+        starts = self._starts
+        i = bisect_left(starts, start)
+        if i > 0:
+            ps = starts[i - 1]
+            if ps + self._count[ps] > start:
+                raise AssertionError("double free of block %d" % start)
+        if i < len(starts) and start + count > starts[i]:
+            raise AssertionError("double free of block %d" % starts[i])
+        self.total += count
+        if i < len(starts) and start + count == starts[i]:
+            count += self._count.pop(starts[i])
+            del starts[i]
+        if i > 0:
+            ps = starts[i - 1]
+            if ps + self._count[ps] == start:
+                self._count[ps] += count
+                return
+        starts.insert(i, start)
+        self._count[start] = count
+
+    def take(self, start: int, count: int) -> None:
+        """
+        Remove [start, start+count), which must lie inside one free extent.
+        """
+        i = bisect_right(self._starts, start) - 1
+        s = self._starts[i]
+        c = self._count[s]
+        if not (s <= start and start + count <= s + c):
+            raise AssertionError("taking blocks that are not free")
+        del self._starts[i]
+        del self._count[s]
+        self.total -= c
+        self.add(s, start - s)
+        self.add(start + count, s + c - start - count)
+
+    def first_fit(self, n: int) -> int | None:
+        count = self._count
+        for s in self._starts:
+            if count[s] >= n:
+                return s
+        return None
+
+    def largest(self) -> tuple[int, int]:
+        best = (0, 0)
+        for s in self._starts:
+            if self._count[s] > best[1]:
+                best = (s, self._count[s])
+        return best
+
+    def tail(self, total: int) -> int:
+        """
+        How many free blocks end exactly at block C{total}.
+        """
+        if self._starts:
+            s = self._starts[-1]
+            if s + self._count[s] == total:
+                return self._count[s]
+        return 0
+
+    def items(self) -> list[tuple[int, int]]:
+        return [(s, self._count[s]) for s in self._starts]
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+
+def coalesce(runs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, c in sorted(runs):
+        if c <= 0:
+            continue
+        if out and out[-1][0] + out[-1][1] == s:
+            out[-1] = (out[-1][0], out[-1][1] + c)
+        else:
+            out.append((s, c))
+    return out
+
+
+_U64 = struct.Struct("<Q")
+
+
+def encode_freelist(free: list[tuple[int, int]], pending: list[Pending]) -> bytes:
+    """
+    docs/format.md, "Free list": u64 n, n (start, count); u64 m,
+    m (start, count, birth, freed).
+    """
+    flat = [x for run in free for x in run]
+    pflat = [x for p in pending for x in (p.start, p.count, p.birth, p.freed)]
+    return b"".join((
+        _U64.pack(len(free)), struct.pack("<%dQ" % len(flat), *flat),
+        _U64.pack(len(pending)), struct.pack("<%dQ" % len(pflat), *pflat)))
+
+
+def decode_freelist(data: bytes) -> tuple[list[tuple[int, int]], list[Pending]]:
+    (n,) = _U64.unpack_from(data, 0)
+    flat = struct.unpack_from("<%dQ" % (2 * n), data, 8)
+    off = 8 + 16 * n
+    (m,) = _U64.unpack_from(data, off)
+    pflat = struct.unpack_from("<%dQ" % (4 * m), data, off + 8)
+    if off + 8 + 32 * m != len(data):
+        raise ValueError("free list has trailing bytes")
+    free = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+    pending = [Pending(*pflat[i:i + 4]) for i in range(0, len(pflat), 4)]
+    return free, pending
+
+
+class Allocator:
+    """
+    Hands out blocks to writers (reservations) and to commits (pages), grows
+    the file, and recycles freed runs. Thread-safe: one short lock, never
+    held during I/O other than growing the file.
+    """
+
+    def __init__(self, file: BlockFile, block_size: int, total_blocks: int,
+                 max_blocks: int | None, free: Iterable[tuple[int, int]],
+                 pending: Iterable[Pending]) -> None:
+        self._file = file
+        self._bs = block_size
+        self.total = total_blocks
+        self.max_blocks = max_blocks
+        self.lock = threading.Lock()
+        self.free = FreeMap()
+        for s, c in free:
+            self.free.add(s, c)
+        self.pending: list[Pending] = list(pending)
+        #: Writer reservations not yet committed: start -> (count, owner).
+        self.reserved: dict[int, tuple[int, int]] = {}
+
+    # -- growth --------------------------------------------------------------
+
+    def _grow(self, need: int) -> None:
+        """
+        Grow so the free tail holds C{need} contiguous blocks if the maximum
+        allows, else as far as it allows; CartridgeFull if it cannot grow.
+        """
+        missing = need - self.free.tail(self.total)
+        step = max(missing, self.total // 4, GROW_MIN_BYTES // self._bs)
+        new_total = self.total + step
+        if self.max_blocks is not None:
+            new_total = min(new_total, self.max_blocks)
+        if new_total <= self.total:
+            raise CartridgeFull("cartridge is full (%d blocks)" % self.total)
+        self._file.grow(new_total * self._bs)
+        self.free.add(self.total, new_total - self.total)
+        self.total = new_total
+
+    def _take(self, want: int, minimum: int) -> Extent:
+        start = self.free.first_fit(want)
+        if start is None:
+            try:
+                self._grow(want)
+            except CartridgeFull:
+                pass
+            start = self.free.first_fit(want)
+        if start is not None:
+            self.free.take(start, want)
+            return Extent(start, want)
+        s, c = self.free.largest()
+        if c >= minimum:
+            self.free.take(s, c)
+            return Extent(s, c)
+        raise CartridgeFull("cartridge is full: no %d free blocks" % minimum)
+
+    # -- writers -------------------------------------------------------------
+
+    def reserve(self, owner: int, want: int, minimum: int = 1) -> Extent:
+        """
+        Reserve up to C{want} contiguous blocks (at least C{minimum}) for
+        writer C{owner}; they stay reserved until committed or given back.
+        """
+        with self.lock:
+            ext = self._take(want, minimum)
+            self.reserved[ext.start] = (ext.count, owner)
+            return ext
+
+    def trim(self, owner: int, ext: Extent, keep: int) -> Extent:
+        """
+        Give back the blocks of reservation C{ext} after the first C{keep}.
+        """
+        with self.lock:
+            if keep < ext.count:
+                self.reserved[ext.start] = (keep, owner)
+                self.free.add(ext.start + keep, ext.count - keep)
+            return Extent(ext.start, keep)
+
+    def unreserve(self, owner: int, extents: Iterable[Extent]) -> None:
+        """
+        Give back C{owner}'s reservations among C{extents}; committed ones
+        (no longer reserved) are left alone.
+        """
+        with self.lock:
+            for e in extents:
+                if self.reserved.get(e.start) == (e.count, owner):
+                    del self.reserved[e.start]
+                    self.free.add(e.start, e.count)
+
+    def unreserve_any(self, extents: Iterable[Extent]) -> None:
+        """
+        Give back reservations among C{extents} whoever made them (a
+        finished writer's body released before it was ever committed).
+        """
+        with self.lock:
+            for e in extents:
+                got = self.reserved.get(e.start)
+                if got is not None and got[0] == e.count:
+                    del self.reserved[e.start]
+                    self.free.add(e.start, e.count)
+
+    def is_reserved(self, ext: Extent) -> bool:
+        with self.lock:
+            got = self.reserved.get(ext.start)
+            return got is not None and got[0] == ext.count
+
+    # -- commits -------------------------------------------------------------
+
+    def alloc_run(self, n: int) -> int:
+        """
+        Allocate C{n} contiguous blocks for commit pages.
+        """
+        with self.lock:
+            return self._take(n, n).start
+
+    def give_back(self, runs: Iterable[tuple[int, int]]) -> None:
+        """
+        Return commit allocations of a commit that failed.
+        """
+        with self.lock:
+            for s, c in runs:
+                self.free.add(s, c)
+
+    def committed(self, claimed: Iterable[int], freed: Iterable[Pending]) -> None:
+        """
+        A commit became durable: its claimed reservations are live now and
+        its freed runs wait for recycling.
+        """
+        with self.lock:
+            for s in claimed:
+                self.reserved.pop(s, None)
+            self.pending.extend(freed)
+
+    def recycle(self, durable: int, pins: list[int]) -> None:
+        """
+        Move pending runs no pin can see, freed by durable commits, to free.
+        """
+        with self.lock:
+            keep = []
+            for p in self.pending:
+                if p.freed <= durable and not pinned(p.birth, p.freed, pins):
+                    self.free.add(p.start, p.count)
+                else:
+                    keep.append(p)
+            self.pending = keep
+
+    def persistent_state(self, claimed: Iterable[int], freed: list[Pending], snap_pins: list[int]
+                         ) -> tuple[list[tuple[int, int]], list[Pending], int, int]:
+        """
+        What the free list written by a commit says: the runs free after a
+        restart (free now, unclaimed reservations, runs only readers pin)
+        and the runs snapshots still pin. Returns (free, pending, free
+        count, total blocks), consistent with each other.
+        """
+        claimed = set(claimed)
+        with self.lock:
+            runs = self.free.items()
+            runs.extend((s, c) for s, (c, _o) in self.reserved.items() if s not in claimed)
+            pend = []
+            for p in self.pending + freed:
+                if pinned(p.birth, p.freed, snap_pins):
+                    pend.append(p)
+                else:
+                    runs.append((p.start, p.count))
+            total = self.total
+        free = coalesce(runs)
+        return free, pend, sum(c for _, c in free), total
+
+    def shrink_tail(self) -> int:
+        """
+        Drop the free tail from the map and the total (vacuum); return the
+        new total. The caller commits it and then truncates the file.
+        """
+        with self.lock:
+            n = self.free.tail(self.total)
+            if n:
+                self.free.take(self.total - n, n)
+                self.total -= n
+            return self.total

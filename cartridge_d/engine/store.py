@@ -1,0 +1,216 @@
+"""
+Reading and writing catalog pages: a bounded cache of decoded nodes, and
+the flush that gives a transaction's new nodes their pages.
+
+The cache holds at most C{cache_pages} nodes whatever the catalog size, so
+memory does not grow with the object count. Pages are immutable while
+anyone can read them, so cached nodes never go stale; a reused page number
+is simply overwritten in the cache when it is written again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from . import btree
+from .blockfile import BlockFile
+from .btree import Node
+from .codec import Key
+from .constants import PAGE_BRANCH, PAGE_HEADER_SIZE, PAGE_LEAF, PAGE_OVERFLOW
+from .errors import CartridgeFull, CorruptCartridge
+from .freespace import Allocator
+from .pages import (
+    Overflow,
+    Value,
+    blob_pages,
+    decode_blob,
+    decode_branch,
+    decode_leaf,
+    encode_blob,
+    encode_branch,
+    encode_leaf,
+    fits_inline,
+    frame,
+    unframe,
+)
+
+
+class NodeStore:
+    """
+    Loads nodes by page number through an LRU cache. Thread-safe.
+    """
+
+    def __init__(self, file: BlockFile, block_size: int, cache_pages: int = 2048) -> None:
+        self.file = file
+        self.block_size = block_size
+        self.capacity = block_size - PAGE_HEADER_SIZE
+        #: Any leaf entry is at most a third of a page, so a full node can
+        #: always be split into two that fit.
+        self.max_entry = self.capacity // 3
+        self._cache: OrderedDict[int, Node] = OrderedDict()
+        self._limit = cache_pages
+        self._lock = threading.Lock()
+
+    def load(self, ref: Node | int) -> Node:
+        if isinstance(ref, Node):
+            return ref
+        with self._lock:
+            node = self._cache.get(ref)
+            if node is not None:
+                self._cache.move_to_end(ref)
+                return node
+        node = self.read_node(ref)
+        self.remember(node)
+        return node
+
+    def read_node(self, page: int) -> Node:
+        """
+        Read and verify page C{page} as a B+tree node, bypassing the cache.
+        """
+        raw = self.file.pread(self.block_size, page * self.block_size)
+        if len(raw) != self.block_size:
+            raise CorruptCartridge("page %d is beyond the end of the file" % page)
+        ptype, _level, count, birth = unframe(page, raw)
+        payload = raw[PAGE_HEADER_SIZE:]
+        try:
+            if ptype == PAGE_LEAF:
+                keys, vals = decode_leaf(payload, count)
+                size = btree.leaf_size(keys, vals, self.max_entry)
+                return Node(True, keys, vals, page, birth, size)
+            if ptype == PAGE_BRANCH:
+                keys, children = decode_branch(payload, count)
+                return Node(False, keys, children, page, birth, btree.branch_size(keys))
+        except (IndexError, ValueError) as e:
+            raise CorruptCartridge("page %d: %s" % (page, e)) from e
+        raise CorruptCartridge("page %d has type %d, not a tree node" % (page, ptype))
+
+    def remember(self, node: Node) -> None:
+        assert node.page is not None
+        with self._lock:
+            self._cache[node.page] = node
+            self._cache.move_to_end(node.page)
+            while len(self._cache) > self._limit:
+                self._cache.popitem(last=False)
+
+    def read_blob(self, start: int, count: int, ptype: int) -> tuple[bytes, int]:
+        raw = self.file.pread(count * self.block_size, start * self.block_size)
+        if len(raw) != count * self.block_size:
+            raise CorruptCartridge("pages %d+%d are beyond the end of the file" % (start, count))
+        return decode_blob(start, ptype, raw, self.block_size)
+
+    def value(self, v: Value) -> bytes:
+        """
+        The bytes of a leaf value, reading overflow pages if needed.
+        """
+        if isinstance(v, Overflow):
+            data, _birth = self.read_blob(v.start, v.count, PAGE_OVERFLOW)
+            if len(data) != v.length:
+                raise CorruptCartridge("overflow value at page %d has the wrong length" % v.start)
+            return data
+        return v
+
+
+class PageWriter:
+    """
+    Collects the pages one commit writes and writes them in as few
+    pwrite calls as possible. Remembers every allocation so a failed commit
+    can give them back.
+    """
+
+    def __init__(self, store: NodeStore, alloc: Allocator, txn: int) -> None:
+        self.store = store
+        self.alloc = alloc
+        self.txn = txn
+        self.allocs: list[tuple[int, int]] = []
+        self._writes: list[tuple[int, bytes]] = []
+
+    def run(self, n: int) -> int:
+        start = self.alloc.alloc_run(n)
+        self.allocs.append((start, n))
+        return start
+
+    def pages(self, n: int) -> list[int]:
+        """
+        C{n} page numbers, contiguous when space allows.
+        """
+        if n == 0:
+            return []
+        try:
+            start = self.run(n)
+            return list(range(start, start + n))
+        except CartridgeFull:
+            return [self.run(1) for _ in range(n)]
+
+    def blob(self, ptype: int, data: bytes) -> tuple[int, int]:
+        """
+        Write C{data} as a run of pages; return (start, count).
+        """
+        count = blob_pages(len(data), self.store.block_size)
+        start = self.run(count)
+        self.blob_at(start, count, ptype, data)
+        return start, count
+
+    def blob_at(self, start: int, count: int, ptype: int, data: bytes) -> None:
+        """
+        Write C{data} into the C{count} pages from C{start}, allocated before.
+        """
+        self._writes.append((start, encode_blob(start, ptype, self.txn, data,
+                                                self.store.block_size, count)))
+
+    def tree(self, root: btree.Ref) -> int:
+        """
+        Give every unwritten node under C{root} a page and queue its write;
+        return the root page (0 for an empty tree).
+        """
+        if root is None:
+            return 0
+        if isinstance(root, int):
+            return root
+        store = self.store
+        dirty = btree.dirty_nodes(root)
+        numbers = self.pages(len(dirty))
+        written: dict[int, int] = {}
+        for node, page in zip(dirty, numbers):
+            if node.leaf:
+                vals = [self._place(node.keys[i], v) for i, v in enumerate(node.vals)]
+                payload = encode_leaf(node.keys, vals)
+                clean = Node(True, node.keys, vals, page, self.txn, node.size)
+                ptype = PAGE_LEAF
+            else:
+                kids = [written[id(c)] if isinstance(c, Node) else c for c in node.vals]
+                payload = encode_branch(node.keys, kids)
+                clean = Node(False, node.keys, kids, page, self.txn, node.size)
+                ptype = PAGE_BRANCH
+            written[id(node)] = page
+            self._writes.append((page, frame(page, ptype, 0, len(node.keys), self.txn,
+                                             payload, store.block_size)))
+            store.remember(clean)
+        return written[id(root)]
+
+    def _place(self, key: Key, v: Value) -> Value:
+        if isinstance(v, bytes) and not fits_inline(key, v, self.store.max_entry):
+            start, count = self.blob(PAGE_OVERFLOW, v)
+            return Overflow(start, count, len(v), self.txn)
+        return v
+
+    def flush(self) -> None:
+        """
+        Write every queued page, coalescing neighbours into one pwrite.
+        """
+        bs = self.store.block_size
+        self._writes.sort(key=lambda w: w[0])
+        i = 0
+        writes = self._writes
+        while i < len(writes):
+            start, data = writes[i]
+            parts = [data]
+            end = start + len(data) // bs
+            j = i + 1
+            while j < len(writes) and writes[j][0] == end:
+                parts.append(writes[j][1])
+                end += len(writes[j][1]) // bs
+                j += 1
+            self.store.file.pwrite(b"".join(parts), start * bs)
+            i = j
+        self._writes = []

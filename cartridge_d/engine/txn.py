@@ -1,0 +1,457 @@
+"""
+One commit's changes to the catalog: what each operation means.
+
+A L{Txn} starts from the last committed root and applies operations one by
+one. The tree is persistent, so L{Txn.mark} and L{Txn.rollback} undo a
+failed request of a group commit without touching the others. Nothing here
+does I/O except reading pages; the commit writes the result.
+
+Data extents are reference counted in the extent table (key space
+KIND_EXTENT): a record that links blocks another record already uses (a
+copy) adds a reference instead of copying bytes, and blocks are freed only
+when the last reference goes.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, replace
+from typing import Iterator, Union
+
+from . import btree
+from .btree import Node
+from .codec import (
+    Key,
+    bucket_key,
+    decode_bucket,
+    decode_detached,
+    decode_extent,
+    decode_object,
+    detached_key,
+    encode_bucket,
+    encode_detached,
+    encode_extent,
+    encode_object,
+    extent_key,
+    object_key,
+    seq_for,
+    seq_of,
+    version_id_for,
+)
+from .constants import KIND_OBJECT, SEQ_SHIFT
+from .errors import (
+    BucketExists,
+    BucketNotEmpty,
+    CorruptCartridge,
+    NoSuchBucket,
+    NoSuchData,
+    PreconditionFailed,
+)
+from .freespace import Allocator, Pending
+from .pages import Overflow
+from .store import NodeStore
+from .types import (
+    NULL_VERSION,
+    BucketRecord,
+    DataRef,
+    DeleteObject,
+    Fuses,
+    ObjectRecord,
+    PutObject,
+)
+
+
+@dataclass(frozen=True)
+class SnapshotEntry:
+    """
+    A row of the snapshot table: the catalog root of commit C{txn}.
+    """
+
+    name: str
+    txn: int
+    root: int
+    created_ns: int
+    objects: int
+    buckets: int
+
+
+def encode_snapshots(entries: tuple[SnapshotEntry, ...]) -> bytes:
+    parts = [struct.pack("<I", len(entries))]
+    for e in entries:
+        name = e.name.encode("utf-8")
+        parts.append(struct.pack("<H", len(name)) + name)
+        parts.append(struct.pack("<QQQQQ", e.txn, e.root, e.created_ns, e.objects, e.buckets))
+    return b"".join(parts)
+
+
+def decode_snapshots(data: bytes) -> tuple[SnapshotEntry, ...]:
+    (n,) = struct.unpack_from("<I", data, 0)
+    off = 4
+    out = []
+    for _ in range(n):
+        (ln,) = struct.unpack_from("<H", data, off)
+        name = data[off + 2:off + 2 + ln].decode("utf-8")
+        off += 2 + ln
+        out.append(SnapshotEntry(name, *struct.unpack_from("<QQQQQ", data, off)))
+        off += 40
+    if off != len(data):
+        raise CorruptCartridge("snapshot table has trailing bytes")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class PutBucket:
+    rec: BucketRecord
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class DeleteBucket:
+    name: str
+
+
+@dataclass(frozen=True)
+class KeepDetached:
+    ref: DataRef
+    owner_tag: bytes
+
+
+@dataclass(frozen=True)
+class ReleaseDetached:
+    ref: DataRef
+
+
+@dataclass(frozen=True)
+class CreateSnapshot:
+    name: str
+    created_ns: int
+
+
+@dataclass(frozen=True)
+class DropSnapshot:
+    name: str
+
+
+@dataclass(frozen=True)
+class ImportObject:
+    """
+    Store C{rec} at version sequence C{seq} as is (snapshot export).
+    """
+
+    rec: ObjectRecord
+    seq: int
+
+
+@dataclass(frozen=True)
+class Touch:
+    """
+    Commit even though no catalog entry changes (vacuum's new size).
+    """
+
+
+Operation = Union[PutObject, DeleteObject, PutBucket, DeleteBucket, KeepDetached,
+                  ReleaseDetached, CreateSnapshot, DropSnapshot, ImportObject, Touch]
+
+
+def object_versions(load: btree.Callable[[Node | int], Node], root: btree.Ref,
+                    bucket: bytes, key: bytes) -> Iterator[tuple[Key, btree.Value]]:
+    """
+    The catalog entries of every version of one key, newest first.
+    """
+    for k, v in btree.scan(load, root, (KIND_OBJECT, bucket, key, 0)):
+        if k[0] != KIND_OBJECT or k[1] != bucket or k[2] != key:
+            return
+        yield k, v
+
+
+class Txn:
+    """
+    The catalog changes of commit C{txn}, built by one thread (the group
+    commit leader) and thrown away or written as a whole.
+    """
+
+    def __init__(self, store: NodeStore, alloc: Allocator, txn: int, root: btree.Ref,
+                 objects: int, buckets: int, snapshots: tuple[SnapshotEntry, ...],
+                 fuses: Fuses) -> None:
+        self.store = store
+        self.alloc = alloc
+        self.txn = txn
+        self.capacity = store.capacity
+        self.max_entry = store.max_entry
+        self.root = root
+        self.objects = objects
+        self.buckets = buckets
+        self.snapshots = snapshots
+        self.snapshots_changed = False
+        self.fuses = fuses
+        self.freed: list[Pending] = []
+        self.claimed: dict[int, int] = {}
+        self.changed = False
+        self._seq_index = 0
+
+    # -- TreeContext ---------------------------------------------------------
+
+    def load(self, ref: Node | int) -> Node:
+        return self.store.load(ref)
+
+    def retire(self, node: Node) -> None:
+        if node.page is not None:
+            self.freed.append(Pending(node.page, 1, node.birth, self.txn))
+
+    def free_overflow(self, value: Overflow) -> None:
+        self.freed.append(Pending(value.start, value.count, value.birth, self.txn))
+
+    # -- undo ----------------------------------------------------------------
+
+    def mark(self) -> tuple[object, ...]:
+        return (self.root, self.objects, self.buckets, self.snapshots,
+                self.snapshots_changed, len(self.freed), dict(self.claimed), self.changed,
+                self._seq_index)
+
+    def rollback(self, mark: tuple[object, ...]) -> None:
+        (self.root, self.objects, self.buckets, self.snapshots, self.snapshots_changed,
+         nfreed, self.claimed, self.changed, self._seq_index) = mark  # type: ignore[assignment]
+        del self.freed[nfreed:]  # type: ignore[misc]
+
+    # -- raw catalog access --------------------------------------------------
+
+    def get(self, key: Key) -> bytes | None:
+        v = btree.get(self.load, self.root, key)
+        return None if v is None else self.store.value(v)
+
+    def put(self, key: Key, value: bytes) -> None:
+        self.root = btree.put(self, self.root, key, value)
+        self.changed = True
+
+    def delete(self, key: Key) -> bytes | None:
+        old_v = btree.get(self.load, self.root, key)
+        if old_v is None:
+            return None
+        old = self.store.value(old_v)
+        self.root, _ = btree.delete(self, self.root, key)
+        self.changed = True
+        return old
+
+    def next_seq(self) -> int:
+        self._seq_index += 1
+        if self._seq_index >= 1 << SEQ_SHIFT:
+            raise ValueError("too many versions in one commit")
+        return (self.txn << SEQ_SHIFT) | self._seq_index
+
+    # -- operations ----------------------------------------------------------
+
+    def apply(self, op: Operation) -> object:
+        if isinstance(op, PutObject):
+            return self.put_object(op)
+        if isinstance(op, DeleteObject):
+            return self.delete_object(op.bucket, op.key, op.version_id)
+        if isinstance(op, PutBucket):
+            return self.put_bucket(op.rec, op.replace)
+        if isinstance(op, DeleteBucket):
+            return self.delete_bucket(op.name)
+        if isinstance(op, KeepDetached):
+            return self.keep_detached(op.ref, op.owner_tag)
+        if isinstance(op, ReleaseDetached):
+            return self.release_detached(op.ref)
+        if isinstance(op, CreateSnapshot):
+            return self.create_snapshot(op.name, op.created_ns)
+        if isinstance(op, DropSnapshot):
+            return self.drop_snapshot(op.name)
+        if isinstance(op, ImportObject):
+            return self.import_object(op.rec, op.seq)
+        if isinstance(op, Touch):
+            self.changed = True
+            return None
+        raise TypeError("unknown operation %r" % (op,))
+
+    def put_bucket(self, rec: BucketRecord, replace_: bool) -> None:
+        key = bucket_key(rec.name)
+        exists = self.get(key) is not None
+        if exists and not replace_:
+            raise BucketExists(rec.name)
+        self.put(key, encode_bucket(rec))
+        if not exists:
+            self.buckets += 1
+
+    def delete_bucket(self, name: str) -> None:
+        key = bucket_key(name)
+        if self.get(key) is None:
+            raise NoSuchBucket(name)
+        for k, _ in btree.scan(self.load, self.root, (KIND_OBJECT, key[1], b"", 0)):
+            if k[0] == KIND_OBJECT and k[1] == key[1]:
+                raise BucketNotEmpty(name)
+            break
+        self.delete(key)
+        self.buckets -= 1
+
+    def _bucket(self, name: str) -> BucketRecord:
+        raw = self.get(bucket_key(name))
+        if raw is None:
+            raise NoSuchBucket(name)
+        return decode_bucket(name, raw)
+
+    def _find_version(self, bucket: str, key: str, version_id: str) -> Key | None:
+        if version_id != NULL_VERSION:
+            seq = seq_for(version_id)
+            if seq is None:
+                return None
+            k = object_key(bucket, key, seq)
+            return k if btree.get(self.load, self.root, k) is not None else None
+        for k, v in object_versions(self.load, self.root, bucket.encode(), key.encode()):
+            if decode_object(bucket, key, self.store.value(v)).version_id == NULL_VERSION:
+                return k
+        return None
+
+    def _latest(self, bucket: str, key: str) -> ObjectRecord | None:
+        for _k, v in object_versions(self.load, self.root, bucket.encode(), key.encode()):
+            return decode_object(bucket, key, self.store.value(v))
+        return None
+
+    def put_object(self, op: PutObject) -> ObjectRecord:
+        rec = op.rec
+        brec = self._bucket(rec.bucket)
+        if op.if_none_match or op.if_match_etag is not None:
+            latest = self._latest(rec.bucket, rec.key)
+            live = latest is not None and not latest.delete_marker
+            if op.if_none_match and live:
+                raise PreconditionFailed("object exists")
+            if op.if_match_etag is not None and not (
+                    live and op.if_match_etag in ("*", latest.etag)):  # type: ignore[union-attr]
+                raise PreconditionFailed("ETag does not match")
+        if op.in_place:
+            old_key = self._find_version(rec.bucket, rec.key, rec.version_id)
+            if old_key is None:
+                raise PreconditionFailed("no version %s" % rec.version_id)
+            seq = seq_of(old_key)
+        else:
+            seq = self.next_seq()
+            if self.fuses.versioning and brec.versioning == "Enabled":
+                rec = replace(rec, version_id=version_id_for(seq))
+                old_key = None
+            else:
+                rec = replace(rec, version_id=NULL_VERSION)
+                old_key = self._find_version(rec.bucket, rec.key, NULL_VERSION)
+        for seg in rec.segments:
+            self._attach(seg)
+        new_key = object_key(rec.bucket, rec.key, seq)
+        if old_key is not None and old_key != new_key:
+            self._remove(old_key, rec.bucket, rec.key)
+        elif old_key is not None:
+            old = self.get(old_key)
+            assert old is not None
+            self._release_record(decode_object(rec.bucket, rec.key, old))
+            self.objects -= 1
+        self.put(new_key, encode_object(rec))
+        self.objects += 1
+        return rec
+
+    def import_object(self, rec: ObjectRecord, seq: int) -> None:
+        self._bucket(rec.bucket)
+        for seg in rec.segments:
+            self._attach(seg)
+        self.put(object_key(rec.bucket, rec.key, seq), encode_object(rec))
+        self.objects += 1
+
+    def delete_object(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord | None:
+        self._bucket(bucket)
+        k = self._find_version(bucket, key, version_id or NULL_VERSION)
+        if k is None:
+            return None
+        return self._remove(k, bucket, key)
+
+    def _remove(self, k: Key, bucket: str, key: str) -> ObjectRecord:
+        raw = self.delete(k)
+        assert raw is not None
+        rec = decode_object(bucket, key, raw)
+        self._release_record(rec)
+        self.objects -= 1
+        return rec
+
+    def _release_record(self, rec: ObjectRecord) -> None:
+        for seg in rec.segments:
+            if seg.inline is not None:
+                continue
+            for e in seg.extents:
+                raw = self.get(extent_key(e.start))
+                if raw is None:
+                    raise CorruptCartridge("extent %d of %s/%s is not in the extent table"
+                                           % (e.start, rec.bucket, rec.key))
+                count, birth, refs = decode_extent(raw)
+                if refs > 1:
+                    self.put(extent_key(e.start), encode_extent(count, birth, refs - 1))
+                else:
+                    self.delete(extent_key(e.start))
+                    self.freed.append(Pending(e.start, count, birth, self.txn))
+
+    def _attach(self, ref: DataRef) -> None:
+        """
+        Make C{ref}'s extents referenced by one more record: a finished
+        writer's reservation, a detached run, or extents already live.
+        """
+        if ref.inline is not None or not ref.extents:
+            return
+        raw = self.get(detached_key(ref.extents[0].start))
+        if raw is not None:
+            birth, _tag, dref = decode_detached(raw)
+            if dref.extents != ref.extents:
+                raise NoSuchData("reference does not match its detached extents")
+            self.delete(detached_key(ref.extents[0].start))
+            for e in ref.extents:
+                self.put(extent_key(e.start), encode_extent(e.count, birth, 1))
+            return
+        for e in ref.extents:
+            raw = self.get(extent_key(e.start))
+            if raw is not None:
+                count, birth, refs = decode_extent(raw)
+                if count != e.count:
+                    raise NoSuchData("extent %d has %d blocks, not %d" % (e.start, count, e.count))
+                self.put(extent_key(e.start), encode_extent(count, birth, refs + 1))
+            elif e.start not in self.claimed and self.alloc.is_reserved(e):
+                self.claimed[e.start] = e.count
+                self.put(extent_key(e.start), encode_extent(e.count, self.txn, 1))
+            else:
+                raise NoSuchData("extent %d+%d is not live, detached or reserved"
+                                 % (e.start, e.count))
+
+    def keep_detached(self, ref: DataRef, owner_tag: bytes) -> None:
+        if ref.inline is not None or not ref.extents:
+            return  # an inline body holds its bytes; nothing to keep
+        key = detached_key(ref.extents[0].start)
+        raw = self.get(key)
+        if raw is not None:
+            birth, _tag, _ref = decode_detached(raw)
+            self.put(key, encode_detached(birth, owner_tag, ref))
+            return
+        for e in ref.extents:
+            if e.start in self.claimed or not self.alloc.is_reserved(e):
+                raise NoSuchData("extent %d+%d is not a finished writer's" % (e.start, e.count))
+        for e in ref.extents:
+            self.claimed[e.start] = e.count
+        self.put(key, encode_detached(self.txn, owner_tag, ref))
+
+    def release_detached(self, ref: DataRef) -> bool:
+        if ref.inline is not None or not ref.extents:
+            return True
+        raw = self.delete(detached_key(ref.extents[0].start))
+        if raw is None:
+            return False
+        birth, _tag, dref = decode_detached(raw)
+        for e in dref.extents:
+            self.freed.append(Pending(e.start, e.count, birth, self.txn))
+        return True
+
+    def create_snapshot(self, name: str, created_ns: int) -> None:
+        if any(s.name == name for s in self.snapshots):
+            raise ValueError("snapshot %r exists" % name)
+        # root and counts are filled in when the commit is written
+        self.snapshots = self.snapshots + (SnapshotEntry(name, self.txn, -1, created_ns, 0, 0),)
+        self.snapshots_changed = True
+        self.changed = True
+
+    def drop_snapshot(self, name: str) -> None:
+        kept = tuple(s for s in self.snapshots if s.name != name)
+        if len(kept) == len(self.snapshots):
+            raise KeyError(name)
+        self.snapshots = kept
+        self.snapshots_changed = True
+        self.changed = True

@@ -1,0 +1,207 @@
+"""
+Read-only views of one committed state, and range reads of object data.
+
+A view pins the transaction it started from: no block that state can reach
+is reused until the view is closed (docs/format.md, "Free space"). Views do
+no locking while they read; pages they can reach are immutable.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from crc32c import crc32c
+
+from . import btree
+from .codec import bucket_key, decode_bucket, decode_object, object_key, seq_for, seq_of
+from .constants import KIND_BUCKET, KIND_OBJECT, MAX_SEQ
+from .errors import ChecksumMismatch, Closed
+from .txn import object_versions
+from .types import NULL_VERSION, BucketRecord, DataRef, ObjectRecord
+
+if TYPE_CHECKING:
+    from .blockfile import BlockFile
+    from .store import NodeStore
+
+
+def read_span(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int) -> bytes:
+    """
+    Bytes [lo, hi) of an extent-stored body, unverified.
+    """
+    parts = []
+    base = 0
+    for e in ref.extents:
+        length = e.count * block_size
+        if base + length > lo and base < hi:
+            a = max(lo, base)
+            b = min(hi, base + length)
+            parts.append(file.pread(b - a, e.start * block_size + a - base))
+        base += length
+        if base >= hi:
+            break
+    data = b"".join(parts)
+    if len(data) != hi - lo:
+        raise ChecksumMismatch("object data is beyond the end of the file")
+    return data
+
+
+def read_segment(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int) -> bytes:
+    """
+    Bytes [lo, hi) of one body, every chunk they touch verified.
+    """
+    if ref.inline is not None:
+        return ref.inline[lo:hi]
+    c = ref.chunk_size
+    first = lo // c
+    last = (hi - 1) // c
+    start = first * c
+    end = min((last + 1) * c, ref.size)
+    raw = read_span(file, block_size, ref, start, end)
+    mv = memoryview(raw)
+    for i in range(first, last + 1):
+        if crc32c(mv[(i - first) * c:min((i - first + 1) * c, end - start)]) != ref.crcs[i]:
+            raise ChecksumMismatch("data chunk %d at block %d fails its CRC32C"
+                                   % (i, ref.extents[0].start))
+    return raw[lo - start:hi - start]
+
+
+def read_record(file: "BlockFile", block_size: int, rec: ObjectRecord, offset: int,
+                length: int) -> bytes:
+    end = min(rec.size, offset + length)
+    out = []
+    base = 0
+    for seg in rec.segments:
+        seg_end = base + seg.size
+        if seg_end > offset and base < end:
+            out.append(read_segment(file, block_size, seg, max(offset, base) - base,
+                                    min(end, seg_end) - base))
+        base = seg_end
+        if base >= end:
+            break
+    return b"".join(out)
+
+
+class View:
+    """
+    A consistent, read-only view of the catalog as of commit C{txn}. Use as
+    a context manager; safe to use from one thread at a time, and many views
+    run in parallel.
+    """
+
+    def __init__(self, store: "NodeStore", root: int, txn: int,
+                 release: Callable[[], None], is_open: Callable[[], bool]) -> None:
+        self._store = store
+        self._root: btree.Ref = root or None
+        self.txn = txn
+        self._release = release
+        self._is_open = is_open
+        self._closed = False
+
+    def __enter__(self) -> "View":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._release()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self.close()
+
+    def _check(self) -> None:
+        if self._closed or not self._is_open():
+            raise Closed("view or cartridge is closed")
+
+    def _load(self, ref: btree.Node | int) -> btree.Node:
+        return self._store.load(ref)
+
+    def get_bucket(self, name: str) -> BucketRecord | None:
+        self._check()
+        v = btree.get(self._load, self._root, bucket_key(name))
+        return None if v is None else decode_bucket(name, self._store.value(v))
+
+    def list_buckets(self) -> list[BucketRecord]:
+        self._check()
+        out = []
+        for k, v in btree.scan(self._load, self._root, (KIND_BUCKET, b"", b"", 0)):
+            if k[0] != KIND_BUCKET:
+                break
+            out.append(decode_bucket(k[1].decode("utf-8"), self._store.value(v)))
+        return out
+
+    def get_object(self, bucket: str, key: str, version_id: str | None = None
+                   ) -> ObjectRecord | None:
+        """
+        The latest version (C{version_id} None, delete markers included) or
+        the named one, or None.
+        """
+        self._check()
+        if version_id is not None and version_id != NULL_VERSION:
+            seq = seq_for(version_id)
+            if seq is None:
+                return None
+            v = btree.get(self._load, self._root, object_key(bucket, key, seq))
+            return None if v is None else decode_object(bucket, key, self._store.value(v))
+        for _k, v in object_versions(self._load, self._root, bucket.encode(), key.encode()):
+            rec = decode_object(bucket, key, self._store.value(v))
+            if version_id is None or rec.version_id == NULL_VERSION:
+                return rec
+        return None
+
+    def list_objects(self, bucket: str, *, prefix: str = "", start_after: str = "",
+                     versions: bool = False, version_id_marker: str = ""
+                     ) -> Iterator[ObjectRecord]:
+        """
+        Records in S3 listing order: keys ascending by UTF-8 bytes, versions
+        newest first. Without C{versions}, only the latest version of each
+        key, skipping keys whose latest version is a delete marker. Starts
+        after key C{start_after} (with C{versions} and C{version_id_marker},
+        after that version of it).
+        """
+        self._check()
+        b = bucket.encode("utf-8")
+        p = prefix.encode("utf-8")
+        after = start_after.encode("utf-8")
+        start = (KIND_OBJECT, b, max(p, after), 0)
+        skip_key = after if after >= p else None
+        skip_through = None
+        if versions and start_after and version_id_marker:
+            if version_id_marker == NULL_VERSION:
+                seq = self._seq_of_null(bucket, start_after)
+            else:
+                seq = seq_for(version_id_marker)
+            if seq is not None:
+                skip_key = None
+                start = (KIND_OBJECT, b, after, MAX_SEQ - seq)
+                skip_through = start
+        last_key = None
+        for k, v in btree.scan(self._load, self._root, start):
+            if k[0] != KIND_OBJECT or k[1] != b or not k[2].startswith(p):
+                return
+            if k == skip_through or k[2] == skip_key:
+                continue
+            if not versions and k[2] == last_key:
+                continue
+            last_key = k[2]
+            rec = decode_object(bucket, k[2].decode("utf-8"), self._store.value(v))
+            if not versions and rec.delete_marker:
+                continue
+            yield rec
+
+    def _seq_of_null(self, bucket: str, key: str) -> int | None:
+        for k, v in object_versions(self._load, self._root, bucket.encode(), key.encode()):
+            if decode_object(bucket, key, self._store.value(v)).version_id == NULL_VERSION:
+                return seq_of(k)
+        return None
+
+    def read(self, rec: ObjectRecord, offset: int, length: int) -> bytes:
+        """
+        Bytes [offset, offset+length) of C{rec}'s body (shorter at the end),
+        every chunk verified; ChecksumMismatch on damage.
+        """
+        self._check()
+        return read_record(self._store.file, self._store.block_size, rec, offset, length)

@@ -1,0 +1,156 @@
+"""
+The streaming writer: a body goes to freshly reserved extents as it
+arrives, hashed on the way (docs/format.md, "Data extents").
+
+Memory stays bounded: at most one flush unit (1 MiB, or one write call if
+larger) is held. Extents grow geometrically (or follow the size hint), so a
+large body gets a few large extents and one pwrite per MiB. Small bodies
+stay in memory and are stored inline in the object record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from typing import TYPE_CHECKING
+
+from crc32c import crc32c
+
+from .constants import CHUNK_SIZE, INLINE_MAX
+from .types import DataRef, Extent
+
+if TYPE_CHECKING:
+    from .blockfile import BlockFile
+    from .freespace import Allocator
+
+#: Bytes handed to pwrite at once.
+FLUSH_BYTES = 1 << 20
+#: The first extent of a body of unknown size, and the largest step.
+FIRST_EXTENT_BYTES = 256 << 10
+MAX_EXTENT_BYTES = 64 << 20
+
+_owners = itertools.count(1)
+
+
+def chunk_size_for(block_size: int) -> int:
+    return max(CHUNK_SIZE, block_size)
+
+
+def inline_max_for(block_size: int) -> int:
+    return min(INLINE_MAX, block_size // 4)
+
+
+class Writer:
+    """
+    Writes one body. Use from one thread at a time; many writers run in
+    parallel and never take the commit lock.
+    """
+
+    def __init__(self, alloc: "Allocator", file: "BlockFile", block_size: int,
+                 size_hint: int | None) -> None:
+        self._alloc = alloc
+        self._file = file
+        self._bs = block_size
+        self._chunk = chunk_size_for(block_size)
+        self._inline_max = inline_max_for(block_size)
+        self._hint = size_hint
+        self._owner = next(_owners)
+        self._md5 = hashlib.md5()
+        self._pieces: list[bytes] = []
+        self._held = 0
+        self._size = 0
+        self._written = 0
+        self._extents: list[Extent] = []
+        self._capacity = 0
+        self._crcs: list[int] = []
+        self._done = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def write(self, data: bytes) -> None:
+        """
+        Add C{data} to the body; may raise CartridgeFull (then abort).
+        """
+        if self._done:
+            raise ValueError("writer is finished")
+        if not data:
+            return
+        data = bytes(data)
+        self._md5.update(data)
+        self._size += len(data)
+        self._pieces.append(data)
+        self._held += len(data)
+        if self._size <= self._inline_max or self._held < FLUSH_BYTES:
+            return
+        joined = b"".join(self._pieces)
+        cut = len(joined) - len(joined) % self._chunk
+        self._emit(memoryview(joined)[:cut])
+        rest = joined[cut:]
+        self._pieces = [rest] if rest else []
+        self._held = len(rest)
+
+    def _next_want(self) -> int:
+        if self._hint is not None and self._hint > self._capacity:
+            nbytes = self._hint - self._capacity
+        else:
+            nbytes = min(MAX_EXTENT_BYTES, max(FIRST_EXTENT_BYTES, self._capacity))
+        return max(1, -(-nbytes // self._bs))
+
+    def _emit(self, mv: memoryview) -> None:
+        chunk = self._chunk
+        crcs = self._crcs
+        for i in range(0, len(mv), chunk):
+            crcs.append(crc32c(mv[i:i + chunk]))
+        bs = self._bs
+        while len(mv):
+            if self._written >= self._capacity:
+                ext = self._alloc.reserve(self._owner, self._next_want())
+                self._extents.append(ext)
+                self._capacity += ext.count * bs
+            # the extent holding logical offset self._written is the last one
+            last = self._extents[-1]
+            base = self._capacity - last.count * bs
+            room = self._capacity - self._written
+            n = min(room, len(mv))
+            self._file.pwrite(mv[:n], last.start * bs + self._written - base)
+            self._written += n
+            mv = mv[n:]
+
+    def finish(self) -> DataRef:
+        """
+        Write what is left and return where the body is. The blocks stay
+        reserved until a commit links them (put_object, keep_detached) or
+        C{abort} gives them back.
+        """
+        if self._done:
+            raise ValueError("writer is finished")
+        self._done = True
+        tail = b"".join(self._pieces)
+        self._pieces = []
+        md5 = self._md5.digest()
+        if not self._extents and self._size <= self._inline_max:
+            return DataRef(size=self._size, md5=md5, inline=tail)
+        if tail:
+            self._emit(memoryview(tail))
+        last = self._extents[-1]
+        base = self._capacity - last.count * self._bs
+        keep = -(-(self._size - base) // self._bs)
+        if keep == 0:
+            self._alloc.unreserve(self._owner, [last])
+            self._extents.pop()
+        else:
+            self._extents[-1] = self._alloc.trim(self._owner, last, keep)
+        return DataRef(size=self._size, md5=md5, extents=tuple(self._extents),
+                       chunk_size=self._chunk, crcs=tuple(self._crcs))
+
+    def abort(self) -> None:
+        """
+        Give the blocks back. After C{finish}, this is only for a body that
+        was never committed; committed blocks are left alone.
+        """
+        self._done = True
+        self._pieces = []
+        self._alloc.unreserve(self._owner, self._extents)
+        self._extents = []
