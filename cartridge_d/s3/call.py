@@ -18,12 +18,36 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Protocol
 
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from cartridge_d.auth.credentials import Credentials, CredentialStore
 from cartridge_d.auth.result import AuthResult
 from cartridge_d.s3.head import RequestHead
+
+
+class DelayedCall(Protocol):
+    """
+    What L{Clock.callLater} returns (L{twisted.internet.interfaces.IDelayedCall}).
+    """
+
+    def active(self) -> bool:
+        """Whether the call is still due."""
+
+    def cancel(self) -> None:
+        """Forget the call."""
+
+
+class Clock(Protocol):
+    """
+    The part of C{IReactorTime} the S3 layer uses (the reactor provides
+    it; tests pass a C{MemoryReactorClock}).
+    """
+
+    def seconds(self) -> float:
+        """The current time, in seconds since the epoch."""
+
+    def callLater(self, delay: float, f: Callable[..., object], *args: Any, **kw: Any) -> Any:
+        """Call C{f} after C{delay} seconds."""
 
 
 class BodySource(Protocol):
@@ -78,7 +102,7 @@ class App:
     credentials: CredentialStore
     region: str
     domain: str | None
-    clock: IReactorTime
+    clock: Clock
     log: Logger
 
 

@@ -199,9 +199,9 @@ def to_s3_error(exc: BaseException) -> S3Error | None:
     if not isinstance(message, str) or not message:
         text = str(exc)
         message = text if text and text != code else None
-    extra = getattr(exc, "extra", None) or getattr(exc, "details", ())
-    headers = getattr(exc, "headers", None) or ()
-    return s3_error(code, message, extra=tuple(extra), headers=tuple(headers))
+    extra = tuple(getattr(exc, "extra", ()) or getattr(exc, "details", ()) or ())
+    headers = tuple(getattr(exc, "headers", ()) or ())
+    return s3_error(code, message, extra=extra, headers=headers)
 
 
 def internal_error() -> S3Error:

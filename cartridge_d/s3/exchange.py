@@ -191,7 +191,7 @@ class Exchange:
 
     async def _open_sink(self, route: Route) -> None:
         assert route.open_sink is not None and self._pipe is not None
-        sink = await route.open_sink(self._call())
+        sink: Any = await route.open_sink(self._call())
         self._sink = sink
         if self._error is not None or self._lost:
             self._abort_sink()
@@ -274,7 +274,7 @@ class Exchange:
         """
         if self._error is not None:
             return
-        error = to_s3_error(failure.value)
+        error = to_s3_error(failure.value) if failure.value is not None else None
         if error is None:
             log_failure(self._app.log, failure, self.request_id)
             error = internal_error()
@@ -314,7 +314,8 @@ class Exchange:
     def _resource(self) -> str:
         if self.head is not None:
             return self.head.resource
-        return self._request.uri.split(b"?")[0].decode("latin-1")
+        uri: bytes = self._request.uri
+        return uri.split(b"?")[0].decode("latin-1")
 
     def _abort_sink(self) -> None:
         sink, self._sink = self._sink, None

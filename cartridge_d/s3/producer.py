@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
+from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from cartridge_d.s3.call import BodySource
+from cartridge_d.s3.call import BodySource, Clock, DelayedCall
 
 #: Bytes read from the store and written per step.
 SLICE = 1024 * 1024
@@ -50,7 +50,7 @@ class BodyProducer:
         self,
         request: Any,
         source: BodySource,
-        clock: IReactorTime,
+        clock: Clock,
         on_done: Callable[[Failure | None], None],
         stall_timeout: float = STALL_TIMEOUT,
     ) -> None:
@@ -67,7 +67,7 @@ class BodyProducer:
         self._paused = False
         self._reading = False
         self._stopped = False
-        self._stall: IDelayedCall | None = None
+        self._stall: DelayedCall | None = None
         self.sent = 0
 
     def start(self) -> None:

@@ -30,13 +30,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.web import http, server
 from twisted.web.resource import Resource
 
 from cartridge_d.auth.credentials import CredentialStore
-from cartridge_d.s3.call import App
+from cartridge_d.s3.call import App, Clock
 from cartridge_d.s3.exchange import Exchange
 
 #: Seconds without a byte from the client before its connection is closed.
@@ -68,7 +67,7 @@ class S3Request(http.Request):
         # An early answer (an error before the body) needs these now.
         self.method, self.uri, self.clientproto = method, uri, version
         self.path = uri.split(b"?", 1)[0]
-        site = self.channel.site
+        site: S3Site = getattr(self.channel, "site")
         self._exchange = Exchange(self, site.app)
         self._exchange.begin(method, uri, version, length)
         self.requestHeaders.removeHeader(b"expect")
@@ -99,7 +98,7 @@ class S3Site(server.Site):
     @ivar app: what every request needs (store, credentials, clock...).
     """
 
-    requestFactory = S3Request
+    requestFactory = S3Request  # type: ignore[assignment]
 
     def __init__(self, app: App, timeout: float = IDLE_TIMEOUT) -> None:
         super().__init__(Resource(), timeout=timeout)
@@ -109,7 +108,7 @@ class S3Site(server.Site):
         """
         A plain HTTP/1.1 channel (the body-streaming hooks are HTTP/1.1's).
         """
-        channel = http.HTTPChannel()
+        channel: Any = http.HTTPChannel()
         channel.requestFactory = self.requestFactory
         channel.site = self
         channel.factory = self
@@ -129,7 +128,7 @@ def make_site(
     *,
     region: str,
     domain: str | None,
-    clock: IReactorTime,
+    clock: Clock,
     log: Logger | None = None,
     timeout: float = IDLE_TIMEOUT,
 ) -> S3Site:
