@@ -101,7 +101,7 @@ class Journal:
         (default L{log_reporter}). Raises L{NotAJournal} for a file that
         is not one, and C{OSError} for I/O failures.
         """
-        report = reporter or log_reporter
+        report = log_reporter if reporter is None else reporter
         if os.path.exists(path + fmt.COMPACT_SUFFIX):
             os.unlink(path + fmt.COMPACT_SUFFIX)
         if not os.path.exists(path):
