@@ -1,0 +1,117 @@
+"""
+Compaction (docs/journal.md, "Compaction"): it preserves the state, it starts by itself when
+the file outgrows its live state, and a kill between any two of its steps leaves a valid
+journal (the old one or the new one) that replays to the same state.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cartridge_d.journal import Journal
+from cartridge_d.journal import format as fmt
+
+from journal_helpers import Events, extent_part
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _churn(path: str) -> tuple[Journal, str, str]:
+    """
+    A journal (that compacts only when asked) left with two live uploads
+    after much replacing, completing and aborting.
+    """
+    j = Journal.open(path, Events(), compact_min_bytes=1 << 30)
+    keep = j.create_upload("b", "keep")
+    for i in range(40):
+        j.record_part(keep, 1 + i % 3, extent_part(i))
+        gone = j.create_upload("b", "gone%d" % i)
+        j.record_part(gone, 1, extent_part(1000 + i))
+        if i % 2:
+            j.complete(gone)
+        else:
+            j.abort(gone)
+    other = j.create_upload("c", "other")
+    j.record_part(other, 5, extent_part(5000))
+    return j, keep, other
+
+
+def test_compaction_preserves_state_and_shrinks_the_file(tmp_path: Path) -> None:
+    """
+    After compaction the file is its live size, replays to the same
+    uploads and parts, and takes new records.
+    """
+    path = str(tmp_path / "j")
+    j, keep, other = _churn(path)
+    before = j.uploads()
+    big = j.file_size()
+    j.compact()
+    assert os.path.getsize(path) == j.live_size() < big // 4
+    j.record_part(other, 6, extent_part(6000))
+    j.close()
+    events = Events()
+    j = Journal.open(path, events)
+    assert events == []
+    assert j.get(keep) == before[0]
+    assert [n for n, _p in j.get(other).parts] == [5, 6]
+    j.close()
+
+
+def test_compaction_starts_by_itself(tmp_path: Path) -> None:
+    """
+    Once the file is over four times its live state (and over the
+    minimum size), the write that made it so compacts it.
+    """
+    path = str(tmp_path / "j")
+    j = Journal.open(path, Events(), compact_min_bytes=4096)
+    uid = j.create_upload("b", "k")
+    for i in range(300):
+        j.record_part(uid, 1, extent_part(i))
+        assert j.file_size() <= max(4096, 4 * j.live_size()) + 200
+    assert os.path.getsize(path) == j.file_size()
+    j.close()
+    assert Journal.open(path, Events()).get(uid).parts == ((1, extent_part(299)),)
+
+
+_CHILD = textwrap.dedent("""
+    import os, sys
+    from cartridge_d.journal import Journal
+    def pause(step):
+        if step == sys.argv[2]:
+            os._exit(9)
+    j = Journal.open(sys.argv[1], pause=pause, compact_min_bytes=1 << 30)
+    j.compact()
+    os._exit(0)
+""")
+
+
+@pytest.mark.parametrize("step", ["written", "synced", "renamed", "never"])
+def test_kill_during_compaction_leaves_a_valid_journal(tmp_path: Path, step: str) -> None:
+    """
+    A process killed after writing, after syncing, or after renaming the
+    compacted file (or not at all) leaves a journal that is either the old
+    file or the compacted one, and replays to the same state without a
+    report.
+    """
+    path = str(tmp_path / "j")
+    j, keep, other = _churn(path)
+    expected = j.uploads()
+    live = j.live_size()
+    j.close()
+    old = Path(path).read_bytes()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", _CHILD, path, step], env=env, timeout=60)
+    assert done.returncode == (0 if step == "never" else 9)
+    now = Path(path).read_bytes()
+    assert now == old if step in ("written", "synced") else len(now) == live
+    events = Events()
+    j = Journal.open(path, events)
+    assert events == [] and j.uploads() == expected
+    assert not os.path.exists(path + fmt.COMPACT_SUFFIX)
+    j.close()
