@@ -332,14 +332,22 @@ class Cartridge:
                 out.append((tag, ref))
         return out
 
+    def _recycle(self) -> _State:
+        """
+        Make runs freed by durable commits that no view or snapshot can read
+        free again; return the state that decided it.
+        """
+        with self._state_lock:
+            st = self._state
+            pins = sorted(set(self._pins) | {s.txn for s in st.snapshots})
+        self._alloc.recycle(st.header.txn, pins)
+        return st
+
     def _run_batch(self, batch: list[Request]) -> None:
         try:
             self._check_open_for_commit()
-            with self._state_lock:
-                st = self._state
-                pins = sorted(set(self._pins) | {s.txn for s in st.snapshots})
+            st = self._recycle()
             h = st.header
-            self._alloc.recycle(h.txn, pins)
             tx = Txn(self._store, self._alloc, h.txn + 1, h.catalog_root or None, h.objects,
                      h.buckets, st.snapshots, self.fuses)
             ok = []
@@ -397,13 +405,7 @@ class Cartridge:
         if h.freelist_pages:
             tx.freed.append(Pending(h.freelist_start, h.freelist_pages, h.txn, tx.txn))
         snap_pins = sorted(s.txn for s in snapshots)
-        alloc = self._alloc
-        with alloc.lock:
-            bound = len(alloc.free) + len(alloc.reserved) + len(alloc.pending) + len(tx.freed) + 2
-        fl_pages = blob_pages(16 + 32 * bound, self.block_size)
-        fl_start = pw.run(fl_pages)
-        free, pending, free_count, total = alloc.persistent_state(tx.claimed, tx.freed, snap_pins)
-        pw.blob_at(fl_start, fl_pages, PAGE_FREELIST, encode_freelist(free, pending))
+        fl_start, fl_pages, free_count, total = self._write_freelist(tx, pw, snapshots)
         pw.flush()
         self._file.sync()
         header = h.evolve(txn=tx.txn, catalog_root=root, total_blocks=total,
@@ -413,6 +415,30 @@ class Cartridge:
         self._file.pwrite(encode_header(header), (tx.txn % 2) * self.block_size)
         self._file.sync()
         return _State(header, snapshots, snap_birth)
+
+    def _write_freelist(self, tx: Txn, pw: PageWriter, snapshots: tuple[SnapshotEntry, ...]
+                        ) -> tuple[int, int, int, int]:
+        """
+        Allocate and queue the free list of commit C{tx.txn}. Its own pages
+        must be allocated before it is computed, so it is sized from an
+        upper bound, and again if writers reserved meanwhile.
+        """
+        alloc = self._alloc
+        snap_pins = sorted(s.txn for s in snapshots)
+        with alloc.lock:
+            bound = len(alloc.free) + len(alloc.reserved) + len(alloc.pending) + len(tx.freed) + 8
+        pages = blob_pages(16 + 32 * bound, self.block_size)
+        while True:
+            start = pw.run(pages)
+            free, pending, free_count, total = alloc.persistent_state(tx.claimed, tx.freed,
+                                                                      snap_pins)
+            data = encode_freelist(free, pending)
+            if blob_pages(len(data), self.block_size) <= pages:
+                pw.blob_at(start, pages, PAGE_FREELIST, data)
+                return start, pages, free_count, total
+            pw.allocs.remove((start, pages))
+            alloc.give_back([(start, pages)])
+            pages = blob_pages(len(data), self.block_size) + 1
 
     # -- snapshots and space -------------------------------------------------
 
@@ -458,6 +484,7 @@ class Cartridge:
         """
         self._check_open()
         before = self._file.size()
+        self._recycle()
         self._alloc.shrink_tail()
         self._submit([Touch()])
         with self._alloc.lock:

@@ -1,0 +1,141 @@
+"""
+Space: growth up to a maximum, full, vacuum, snapshots and reader pins.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cartridge_d.engine import Cartridge, CartridgeFull, check
+from engine_helpers import body, make_bucket, put, store
+
+
+def test_full_is_clean(cart_path: str) -> None:
+    """
+    A body that does not fit raises CartridgeFull; everything committed
+    before stays intact, the checker is clean, and smaller writes still work.
+    """
+    with Cartridge.open(cart_path, blocks=64, max_size=2 << 20) as c:
+        make_bucket(c)
+        small = os.urandom(500_000)
+        put(c, "b", "small", small)
+        w = c.writer()
+        with pytest.raises(CartridgeFull):
+            for _ in range(40):
+                w.write(os.urandom(100_000))
+        w.abort()
+        put(c, "b", "after", b"z" * 10_000)
+        assert body(c, "b", "small") == small
+        assert os.path.getsize(cart_path) <= 2 << 20
+    report = check(cart_path, data=True)
+    assert report.ok, str(report)
+
+
+def test_growth_in_large_steps(cart_path: str) -> None:
+    """
+    The file starts at the given size and grows in large steps, not per block.
+    """
+    with Cartridge.open(cart_path, blocks=16) as c:
+        assert os.path.getsize(cart_path) == 16 * 4096
+        make_bucket(c)
+        put(c, "b", "k", os.urandom(100_000))
+        grown = os.path.getsize(cart_path)
+        assert grown >= 32 << 20
+        for i in range(20):
+            put(c, "b", "k%d" % i, os.urandom(100_000))
+        assert os.path.getsize(cart_path) == grown
+
+
+def test_vacuum_gives_tail_back(cart_path: str) -> None:
+    """
+    After deleting a large object at the end, vacuum shrinks the file; the
+    cartridge stays consistent and readable.
+    """
+    with Cartridge.open(cart_path, blocks=64) as c:
+        make_bucket(c)
+        put(c, "b", "keep", b"k" * 50_000)
+        put(c, "b", "big", os.urandom(20 << 20))
+        c.delete_object("b", "big")
+        before = os.path.getsize(cart_path)
+        released = c.vacuum()
+        assert released > 20 << 20
+        assert os.path.getsize(cart_path) == before - released
+        put(c, "b", "more", b"m" * 50_000)
+    assert check(cart_path, data=True).ok
+    with Cartridge.open(cart_path) as c:
+        assert body(c, "b", "keep") == b"k" * 50_000
+
+
+def test_snapshots(cart_path: str, tmp_path: "os.PathLike[str]") -> None:
+    """
+    A snapshot keeps showing the state it pinned across overwrites, deletes
+    and reopening; it can be exported; deleting it frees what it pinned.
+    """
+    old = os.urandom(400_000)
+    with Cartridge.open(cart_path) as c:
+        make_bucket(c)
+        put(c, "b", "k", old)
+        put(c, "b", "gone", b"g")
+        info = c.snapshot_create("before")
+        assert info.objects == 2
+        put(c, "b", "k", b"new")
+        c.delete_object("b", "gone")
+        put(c, "b", "later", b"l")
+    assert check(cart_path, data=True).ok
+    exported = os.path.join(str(tmp_path), "export.cart")
+    with Cartridge.open(cart_path) as c:
+        assert [s.name for s in c.snapshot_list()] == ["before"]
+        with c.snapshot_view("before") as v:
+            assert [r.key for r in v.list_objects("b")] == ["gone", "k"]
+            rec = v.get_object("b", "k")
+            assert rec is not None and v.read(rec, 0, rec.size) == old
+        c.snapshot_export("before", exported)
+        c.snapshot_delete("before")
+        put(c, "b", "x", b"x")
+        assert c.snapshot_list() == []
+        assert body(c, "b", "k") == b"new"
+    report = check(cart_path, data=True)
+    assert report.ok and report.counts["pinned_blocks"] == 0
+    with Cartridge.open(exported) as e:
+        assert body(e, "b", "k") == old
+        assert body(e, "b", "later") is None
+    assert check(exported, data=True).ok
+
+
+def test_view_pins_blocks(cart: Cartridge) -> None:
+    """
+    Blocks an open view can read are not reused by later writes, however
+    many; after the view closes they are.
+    """
+    make_bucket(cart)
+    old = os.urandom(200_000)
+    put(cart, "b", "k", old)
+    with cart.view() as v:
+        rec = v.get_object("b", "k")
+        cart.delete_object("b", "k")
+        for i in range(30):
+            put(cart, "b", "n%d" % i, os.urandom(200_000))
+        assert rec is not None and v.read(rec, 0, rec.size) == old
+    size = os.path.getsize(cart.path)
+    for i in range(30):
+        cart.delete_object("b", "n%d" % i)
+    for i in range(30):
+        put(cart, "b", "m%d" % i, os.urandom(200_000))
+    assert os.path.getsize(cart.path) == size
+
+
+def test_writer_memory_is_bounded(cart: Cartridge) -> None:
+    """
+    A writer holds at most about one flush unit, however much is written.
+    """
+    w = cart.writer()
+    for _ in range(64):
+        w.write(b"\x07" * 100_000)
+        assert w._held < 2 << 20
+    ref = w.finish()
+    assert ref.size == 6_400_000
+    assert len(ref.extents) < 10
+    w2 = store(cart, b"a" * 10)
+    assert w2.inline == b"a" * 10
