@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from cartridge_d.engine.types import DataRef, Extent
 from cartridge_d.journal.format import ABORT_CLIENT, ABORT_EXPIRED, ABORT_RECOVERY
-from cartridge_d.journal.model import PartInfo, ReplayEvent, UploadInfo
+from cartridge_d.journal import Journal
+from cartridge_d.journal.model import PartInfo, ReplayEvent, Upload, UploadInfo
 from cartridge_d.journal.records import (
     PartStored,
     Record,
@@ -21,7 +22,7 @@ from cartridge_d.journal.records import (
 )
 
 # S3 keys and header values: any text without lone surrogates.
-text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+text = st.text(st.characters().filter(lambda c: not "\ud800" <= c <= "\udfff"), max_size=40)
 uints = st.integers(min_value=0, max_value=2**64 - 1)
 pairs = st.lists(st.tuples(text, text), max_size=4).map(tuple)
 md5s = st.binary(min_size=16, max_size=16)
@@ -69,3 +70,19 @@ class Events(list[ReplayEvent]):
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self]
+
+
+def live(journal: Journal, upload_id: str) -> Upload:
+    """
+    The upload, which the test expects to exist.
+    """
+    upload = journal.get(upload_id)
+    assert upload is not None, upload_id
+    return upload
+
+
+def numbers(journal: Journal, upload_id: str) -> list[int]:
+    """
+    The part numbers the upload has.
+    """
+    return [n for n, _p in live(journal, upload_id).parts]

@@ -12,7 +12,7 @@ import pytest
 
 from cartridge_d.journal import InvalidPartNumber, Journal, JournalClosed, NoSuchUpload
 
-from journal_helpers import Events, extent_part
+from journal_helpers import Events, extent_part, live, numbers
 
 
 @pytest.fixture
@@ -31,7 +31,9 @@ def test_create_keeps_everything_the_final_object_needs(journal: Journal, tmp_pa
                                 meta=(("colour", "blue"),), checksum_algorithm="CRC32",
                                 extra=(("acl", b"\x01\x02"),), created_ns=1234)
     journal.close()
-    info = Journal.open(str(tmp_path / "j"), Events()).get(uid).info
+    reopened = Journal.open(str(tmp_path / "j"), Events())
+    info = live(reopened, uid).info
+    reopened.close()
     assert (info.bucket, info.key, info.owner, info.created_ns) == ("b", "dir/k\u00e9y", "alice", 1234)
     assert info.headers == (("Content-Type", "text/plain"),)
     assert info.meta == (("colour", "blue"),)
@@ -67,7 +69,7 @@ def test_replacing_a_part_returns_the_old_one(journal: Journal) -> None:
     first, second = extent_part(1), extent_part(2)
     assert journal.record_part(uid, 3, first) is None
     assert journal.record_part(uid, 3, second) == first
-    assert journal.get(uid).parts == ((3, second),)
+    assert live(journal, uid).parts == ((3, second),)
 
 
 def test_complete_returns_the_parts_not_used(journal: Journal) -> None:
@@ -108,7 +110,7 @@ def test_list_uploads_orders_by_key_then_creation(journal: Journal) -> None:
     time for several uploads of one key, and honours prefix, the markers
     and max-uploads; other buckets do not show.
     """
-    ids = {}
+    ids: dict[str, list[str]] = {}
     for t, key in enumerate(["b", "a", "b", "c", "\u00e9", "ab"]):
         ids.setdefault(key, []).append(journal.create_upload("bk", key, created_ns=1000 + t))
     journal.create_upload("other", "a")

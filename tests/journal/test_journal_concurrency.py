@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from cartridge_d.journal import Journal, JournalFailed
-from cartridge_d.journal import log as journal_log
 from cartridge_d.journal.log import ReadResult, read_frames
 from cartridge_d.journal.records import PartStored, decode
 
-from journal_helpers import Events, extent_part
+from journal_helpers import Events, extent_part, numbers
 
 THREADS = 8
 PARTS = 25
@@ -38,7 +37,7 @@ def test_parallel_parts_are_all_durable_and_replayed(tmp_path: Path,
         real_sync(fd)
         synced[0] = max(synced[0], os.fstat(fd).st_size)
 
-    monkeypatch.setattr(journal_log.os, "fdatasync", counting_sync)
+    monkeypatch.setattr(os, "fdatasync", counting_sync)
     j = Journal.open(path, Events(), compact_min_bytes=1 << 30)
     uid = j.create_upload("b", "k")
     durable_at: dict[int, int] = {}
@@ -66,7 +65,7 @@ def test_parallel_parts_are_all_durable_and_replayed(tmp_path: Path,
         assert any(isinstance(r, PartStored) and r.part_number == n for r in records)
     j.close()
     j = Journal.open(path, Events())
-    assert [n for n, _p in j.get(uid).parts] == list(range(1, THREADS * PARTS + 1))
+    assert numbers(j, uid) == list(range(1, THREADS * PARTS + 1))
     j.close()
 
 
@@ -82,7 +81,7 @@ def test_failed_sync_fails_the_journal(tmp_path: Path, monkeypatch: pytest.Monke
     def broken_sync(fd: int) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(journal_log.os, "fdatasync", broken_sync)
+    monkeypatch.setattr(os, "fdatasync", broken_sync)
     with pytest.raises(JournalFailed):
         j.record_part(uid, 1, extent_part(1))
     monkeypatch.undo()

@@ -15,7 +15,7 @@ from cartridge_d.engine.types import BucketRecord, DataRef, ObjectRecord
 from cartridge_d.journal import Journal, PartInfo, part_owner_tag
 from cartridge_d.journal.reconcile import reconcile
 
-from journal_helpers import Events, extent_part
+from journal_helpers import Events, extent_part, live, numbers
 
 # pure cases
 
@@ -127,7 +127,7 @@ def test_kill_after_keep_detached_before_record(tmp_path: Path) -> None:
     s.journal.record_part(uid, 1, s.body(uid, 1, b"a" * 10000))
     s.body(uid, 2, b"b" * 10000)
     assert len(s.restart()) == 1
-    assert [n for n, _p in s.journal.get(uid).parts] == [1]
+    assert numbers(s.journal, uid) == [1]
     s.assert_consistent()
 
 
@@ -143,7 +143,7 @@ def test_kill_after_replacing_a_part_before_releasing_the_old(tmp_path: Path) ->
     new = s.body(uid, 1, b"b" * 10000)
     assert s.journal.record_part(uid, 1, new) == old
     assert s.restart() == [old.ref]
-    assert s.journal.get(uid).parts == ((1, new),)
+    assert live(s.journal, uid).parts == ((1, new),)
     s.assert_consistent()
 
 
@@ -174,7 +174,7 @@ def test_kill_after_complete_before_releasing_unused_parts(tmp_path: Path) -> No
     uid = s.journal.create_upload("b", "k")
     s.journal.record_part(uid, 1, s.body(uid, 1, b"x" * 9000))
     s.journal.record_part(uid, 2, s.body(uid, 2, b"y" * 9000))
-    upload = s.journal.get(uid)
+    upload = live(s.journal, uid)
     first = upload.parts[0][1]
     s.cart.put_object(ObjectRecord("b", "k", first.size, "e", 1, segments=(first.ref,)))
     assert s.journal.complete(uid, [first.ref]) == [upload.parts[1][1]]
