@@ -32,6 +32,7 @@ from typing import Any
 
 from twisted.logger import Logger
 from twisted.web import http, server
+from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 
 from cartridge_d.auth.credentials import CredentialStore
@@ -90,6 +91,42 @@ class S3Request(http.Request):
         self._exchange.completed()
 
 
+def _header_lines(headers: Any) -> list[bytes]:
+    """
+    Response header lines, with C{x-amz-*} names in lower case as S3 sends
+    them (botocore keeps the case of user metadata names it receives, and
+    twisted.web would write C{X-Amz-Meta-Mtime}); line breaks in values are
+    flattened, as twisted.web does.
+    """
+    pairs = (
+        ((name, value) for name, values in headers.getAllRawHeaders() for value in values)
+        if isinstance(headers, Headers)
+        else headers
+    )
+    lines = []
+    for name, value in pairs:
+        if name[:6].lower() == b"x-amz-":
+            name = name.lower()
+        value = value.replace(b"\r\n", b" ").replace(b"\r", b" ").replace(b"\n", b" ")
+        lines.append(name + b": " + value + b"\r\n")
+    return lines
+
+
+class S3Channel(http.HTTPChannel):
+    """
+    An HTTP/1.1 channel that writes S3's header-name case.
+    """
+
+    def writeHeaders(self, version: bytes, code: bytes, reason: bytes, headers: Any) -> None:
+        """
+        Write the status line and headers (see L{_header_lines}).
+        """
+        sequence = [version + b" " + code + b" " + reason + b"\r\n"]
+        sequence.extend(_header_lines(headers))
+        sequence.append(b"\r\n")
+        self.transport.writeSequence(sequence)
+
+
 class S3Site(server.Site):
     """
     A C{Site} whose requests are L{S3Request}s routed by the S3 routing
@@ -108,7 +145,7 @@ class S3Site(server.Site):
         """
         A plain HTTP/1.1 channel (the body-streaming hooks are HTTP/1.1's).
         """
-        channel: Any = http.HTTPChannel()
+        channel: Any = S3Channel()
         channel.requestFactory = self.requestFactory
         channel.site = self
         channel.factory = self

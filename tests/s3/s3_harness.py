@@ -132,11 +132,11 @@ class S3Harness:
     A site over a fresh in-memory cartridge, and a signing client for it.
     """
 
-    def __init__(self, pool: Any = None, domain: str | None = None) -> None:
+    def __init__(self, pool: Any = None, domain: str | None = None, cartridge: Any = None) -> None:
         self.clock = MemoryReactorClock()
         self.clock.advance(time.time())
         self.pool = pool if pool is not None else SynchronousThreadPool()
-        self.cartridge = MemoryCartridge()
+        self.cartridge = cartridge if cartridge is not None else MemoryCartridge()
         facade = BlockingFacade(ImmediateReactor(), self.pool)
         self.store = ObjectStore(self.cartridge, facade, self.clock)
         self.events: list[dict[str, Any]] = []
