@@ -124,7 +124,8 @@ class S3Channel(http.HTTPChannel):
         sequence = [version + b" " + code + b" " + reason + b"\r\n"]
         sequence.extend(_header_lines(headers))
         sequence.append(b"\r\n")
-        self.transport.writeSequence(sequence)
+        transport: Any = self.transport
+        transport.writeSequence(sequence)
 
 
 class S3Site(server.Site):
