@@ -301,11 +301,17 @@ class Journal:
         self._compacting = True
         try:
             self._writer.drain()
+            steps: list[str] = []
+
+            def pause(step: str) -> None:
+                steps.append(step)
+                self._pause(step)
+
             try:
-                size = _rewrite(self.path, self._state, self._pause)
+                size = _rewrite(self.path, self._state, pause)
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
             except OSError as e:
-                self._compaction_failed(e)
+                self._compaction_failed(e, renamed="renamed" in steps)
                 return
             os.close(self._fd)
             self._fd = fd
@@ -314,18 +320,18 @@ class Journal:
             self._compacting = False
             self._cond.notify_all()
 
-    def _compaction_failed(self, error: OSError) -> None:
+    def _compaction_failed(self, error: OSError, renamed: bool) -> None:
         """
         Before the rename, the old journal is intact and stays in use; after
         it, our descriptor names a file no longer in place, so no append
         may be trusted: the journal fails.
         """
-        tmp = self.path + fmt.COMPACT_SUFFIX
-        if not os.path.exists(tmp):
+        if renamed:
             self._writer.fail(error)
             self._writer.check()
         log.error("journal compaction failed, the journal stays as it was: %s", error)
-        os.unlink(tmp)
+        if os.path.exists(self.path + fmt.COMPACT_SUFFIX):
+            os.unlink(self.path + fmt.COMPACT_SUFFIX)
 
     def close(self) -> None:
         """

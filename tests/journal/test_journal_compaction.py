@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,13 @@ from journal_helpers import Events, extent_part, live, numbers
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _churn(path: str) -> tuple[Journal, str, str]:
+def _churn(path: str, pause: Callable[[str], None] = lambda step: None
+           ) -> tuple[Journal, str, str]:
     """
     A journal (that compacts only when asked) left with two live uploads
     after much replacing, completing and aborting.
     """
-    j = Journal.open(path, Events(), compact_min_bytes=1 << 30)
+    j = Journal.open(path, Events(), compact_min_bytes=1 << 30, pause=pause)
     keep = j.create_upload("b", "keep")
     for i in range(40):
         j.record_part(keep, 1 + i % 3, extent_part(i))
@@ -115,3 +117,22 @@ def test_kill_during_compaction_leaves_a_valid_journal(tmp_path: Path, step: str
     assert events == [] and j.uploads() == expected
     assert not os.path.exists(path + fmt.COMPACT_SUFFIX)
     j.close()
+
+
+def test_failed_compaction_keeps_the_old_journal_in_use(tmp_path: Path) -> None:
+    """
+    If compaction fails before its rename (here: the disk is full while
+    syncing the new file), the write that triggered it still succeeds, the
+    old journal stays in use, and everything replays.
+    """
+    def disk_full(step: str) -> None:
+        if step == "written":
+            raise OSError(28, "No space left on device")
+
+    path = str(tmp_path / "j")
+    j, _keep, other = _churn(path, disk_full)
+    j.compact()
+    assert not os.path.exists(path + fmt.COMPACT_SUFFIX)
+    j.record_part(other, 7, extent_part(7000))
+    j.close()
+    assert numbers(Journal.open(path, Events()), other) == [5, 7]
