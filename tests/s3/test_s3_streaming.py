@@ -271,3 +271,30 @@ def test_client_disconnect_mid_body_stores_nothing() -> None:
     channel.connectionLost(Failure(ConnectionLost()))
     assert h.call("HEAD", "/bkt/k").status == 404
     assert any("connection lost" in str(e.get("lost", "")) for e in h.events)
+
+
+def test_aws_chunked_inside_http_chunked_without_content_length() -> None:
+    """
+    botocore over https sends aws-chunked framing inside HTTP
+    Transfer-Encoding: chunked with no Content-Length; both layers are
+    removed and the object is stored (no MissingContentLength).
+    """
+    h = S3Harness()
+    h.mkbucket("bkt")
+    payload = b"streamed without length " * 3000
+    framed = _aws_chunked(payload, [40000, len(payload) - 40000],
+                          f"x-amz-checksum-crc32:{_crc32(payload)}")
+    headers = {
+        "Content-Encoding": "aws-chunked",
+        "x-amz-decoded-content-length": str(len(payload)),
+        "x-amz-trailer": "x-amz-checksum-crc32",
+        "Transfer-Encoding": "chunked",
+    }
+    raw = h.sign("PUT", "/bkt/te", b"", headers, payload="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    body = b"".join(
+        b"%x\r\n" % len(framed[i:i + 10000]) + framed[i:i + 10000] + b"\r\n"
+        for i in range(0, len(framed), 10000)
+    ) + b"0\r\n\r\n"
+    reply = h.send(raw + body, piece=3333)
+    assert reply.status == 200, reply.body
+    assert h.call("GET", "/bkt/te").body == payload
