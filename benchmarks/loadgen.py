@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import resource
 import threading
 import time
 import traceback
@@ -63,6 +64,8 @@ class Tally:
     start: float = 0.0
     end: float = 0.0
     connects: int = 0
+    #: CPU seconds the client process spent (set on one tally per process).
+    client_cpu: float = 0.0
 
 
 class CheckFailed(Exception):
@@ -104,8 +107,18 @@ def _run_connection(target: Target, step: Step, worker: int, max_ops: int,
     return tally
 
 
+def _cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _run_threads(target: Target, step: Step, workers: list[int], max_ops: int,
                  deadline: float) -> list[Tally]:
+    """
+    One thread per worker in this process; the process's CPU time is
+    charged to the first tally.
+    """
+    cpu0 = _cpu()
     results: list[Tally] = []
     lock = threading.Lock()
 
@@ -122,7 +135,10 @@ def _run_threads(target: Target, step: Step, workers: list[int], max_ops: int,
         t.start()
     for t in threads:
         t.join(max(0.0, deadline - time.time()) + 120)
-    return results
+    with lock:
+        if results:
+            results[0].client_cpu = _cpu() - cpu0
+        return list(results)
 
 
 def _child(target: Target, step: Step, workers: list[int], max_ops: int, deadline: float,
@@ -179,6 +195,7 @@ class Summary:
     p50: float
     p99: float
     error_samples: tuple[str, ...]
+    client_cpu: float
 
     @property
     def ops_per_s(self) -> float:
@@ -211,4 +228,5 @@ def summarize(tallies: list[Tally]) -> Summary:
         p50=percentile(lat, 0.50),
         p99=percentile(lat, 0.99),
         error_samples=tuple(s for t in tallies for s in t.error_samples)[:3],
+        client_cpu=sum(t.client_cpu for t in tallies),
     )

@@ -284,9 +284,9 @@ def version_of(name: str) -> str:
                                  timeout=30)
             return out.stdout.split("\n")[0].replace("version ", "").strip()
         if name == "ours":
-            out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            out = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                                  capture_output=True, text=True, timeout=30)
-            return "git " + out.stdout.strip()
+            return "working tree at git " + out.stdout.strip()
     except (OSError, subprocess.SubprocessError, KeyError, ValueError):
         pass
     return "?"

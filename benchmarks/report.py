@@ -20,6 +20,8 @@ class Metric:
     label: str
     unit: str
     higher: bool
+    #: False for figures about the client, where ours / peer means nothing.
+    ratio: bool = True
 
 
 METRICS = [
@@ -36,14 +38,17 @@ METRICS = [
     Metric("put4k_p50", "put 4 KiB p50", "ms", False),
     Metric("put4k_p99", "put 4 KiB p99", "ms", False),
     Metric("put4k_cpu", "server CPU, put 4 KiB", "ms/op", False),
+    Metric("put4k_client", "client CPU, put 4 KiB", "ms/op", False, False),
     Metric("get4k", "get 4 KiB, 16 conns", "ops/s", True),
     Metric("get4k_p50", "get 4 KiB p50", "ms", False),
     Metric("get4k_p99", "get 4 KiB p99", "ms", False),
     Metric("get4k_cpu", "server CPU, get 4 KiB", "ms/op", False),
+    Metric("get4k_client", "client CPU, get 4 KiB", "ms/op", False, False),
     Metric("head4k", "head 4 KiB, 16 conns", "ops/s", True),
     Metric("head4k_p50", "head 4 KiB p50", "ms", False),
     Metric("head4k_p99", "head 4 KiB p99", "ms", False),
     Metric("head4k_cpu", "server CPU, head 4 KiB", "ms/op", False),
+    Metric("head4k_client", "client CPU, head 4 KiB", "ms/op", False, False),
     Metric("rss_small", "server peak RSS, 4 KiB runs", "MiB", False),
     Metric("list1000", "list 1,000 keys", "ms", False),
     Metric("list1000_cpu", "server CPU, list 1,000", "ms/op", False),
@@ -92,7 +97,7 @@ def table(records: list[Record], peers: list[str]) -> list[list[str]]:
     others = [p for p in peers if p != "ours"] if "ours" in peers else []
     head = ["workload", "unit", "better"] + peers + [f"ours/{p}" for p in others]
     rows = [head]
-    seen = {(r.metric) for r in records}
+    seen = {r.metric for r in records}
     for m in METRICS:
         if m.key not in seen:
             continue
@@ -105,7 +110,10 @@ def table(records: list[Record], peers: list[str]) -> list[list[str]]:
         ours = medians.get("ours")
         for p in others:
             theirs = medians.get(p)
-            row.append("n/a" if ours is None or not theirs else f"{ours / theirs:.2f}x")
+            if not m.ratio:
+                row.append("-")
+            else:
+                row.append("n/a" if ours is None or not theirs else f"{ours / theirs:.2f}x")
         rows.append(row)
     return rows
 

@@ -69,7 +69,7 @@ class Plan:
     big_c4_per_conn: int = 2
     big_get_c1: int = 4
     big_get_c4_per_conn: int = 3
-    small_seconds: float = 8.0
+    small_seconds: float = 5.0
     small_max_per_conn: int = 20000
     small_conns: int = 16
     small_processes: int = 2
@@ -245,6 +245,7 @@ def small(target: Target, pid: int, plan: Plan, rep: int) -> Result:
         res.values[f"{op}4k_p50"] = s.p50 * 1000 if ok else None
         res.values[f"{op}4k_p99"] = s.p99 * 1000 if ok else None
         res.values[f"{op}4k_cpu"] = cpu * 1000 / s.ops if ok else None
+        res.values[f"{op}4k_client"] = s.client_cpu * 1000 / s.ops if ok else None
         if op == "get" and s.verified == 0:
             res.notes.append("get 4 KiB: no body verified")
     res.values["rss_small"] = rss
