@@ -33,6 +33,8 @@ METRICS = [
     Metric("put64_c4_cpu", "server CPU, put 64 MiB C4", "ms/MiB", False),
     Metric("get64_c1_cpu", "server CPU, get 64 MiB C1", "ms/MiB", False),
     Metric("get64_c4_cpu", "server CPU, get 64 MiB C4", "ms/MiB", False),
+    Metric("get64_c1_client", "client CPU, get 64 MiB C1", "ms/MiB", False, False),
+    Metric("get64_c4_client", "client CPU, get 64 MiB C4", "ms/MiB", False, False),
     Metric("rss_large", "server peak RSS, 64 MiB runs", "MiB", False),
     Metric("put4k", "put 4 KiB, 16 conns", "ops/s", True),
     Metric("put4k_p50", "put 4 KiB p50", "ms", False),

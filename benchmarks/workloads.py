@@ -19,8 +19,9 @@ import re
 import statistics
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
-from loadgen import CheckFailed, Summary, Tally, Target, drive, summarize
+from loadgen import CheckFailed, Step, Summary, Tally, Target, drive, summarize
 from procstat import Meter
 from sigv4 import canonical_query
 from wire import Connection
@@ -124,7 +125,10 @@ def ensure_bucket(target: Target, bucket: str) -> None:
         conn.close()
 
 
-def _put_step(bucket: str, p: Payload, key_of, target_total: int | None = None):  # type: ignore[no-untyped-def]
+def _put_step(bucket: str, p: Payload, key_of: Callable[[int, int], str | None]) -> Step:
+    """
+    PUT one object per step, named C{key_of(worker, index)} (None: skip).
+    """
     def step(conn: Connection, w: int, i: int, tally: Tally) -> int:
         key = key_of(w, i)
         if key is None:
@@ -140,7 +144,11 @@ def _put_step(bucket: str, p: Payload, key_of, target_total: int | None = None):
     return step
 
 
-def _get_step(bucket: str, p: Payload, keys: list[str], nconn: int, every: int, head: bool = False):  # type: ignore[no-untyped-def]
+def _get_step(bucket: str, p: Payload, keys: list[str], nconn: int, every: int,
+              head: bool = False) -> Step:
+    """
+    GET (or HEAD) C{keys} round-robin; every C{every}th body is verified.
+    """
     def step(conn: Connection, w: int, i: int, tally: Tally) -> int:
         key = keys[(w + i * nconn) % len(keys)]
         if head:
@@ -190,9 +198,10 @@ def large(target: Target, pid: int, plan: Plan, rep: int) -> Result:
     keys: list[str] = []
     rss = 0.0
     for conns, per_conn in ((1, plan.big_c1_objects), (4, plan.big_c4_per_conn)):
+        prefix = f"big/r{rep}c{conns}"
+        step = _put_step(bucket, p, lambda w, i: f"{prefix}-{w}-{i}")
         meter = Meter(pid).start()
-        tallies = drive(target, _put_step(bucket, p, lambda w, i, c=conns: f"big/r{rep}c{c}-{w}-{i}"),
-                        conns, per_conn, plan.big_seconds)
+        tallies = drive(target, step, conns, per_conn, plan.big_seconds)
         s, cpu = summarize(tallies), meter.cpu()
         rss = max(rss, meter.rss())
         keys += [k for t in tallies for k in t.keys]
@@ -210,6 +219,8 @@ def large(target: Target, pid: int, plan: Plan, rep: int) -> Result:
         ok = _check(f"get 64 MiB C{conns}", s, res)
         res.values[f"get64_c{conns}"] = s.mb_per_s if ok else None
         res.values[f"get64_c{conns}_cpu"] = cpu * 1000 / (s.nbytes / MiB) if ok else None
+        res.values[f"get64_c{conns}_client"] = (
+            s.client_cpu * 1000 / (s.nbytes / MiB) if ok else None)
         if s.verified == 0:
             res.notes.append(f"get 64 MiB C{conns}: no body verified")
     res.values["rss_large"] = rss
