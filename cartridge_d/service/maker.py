@@ -3,29 +3,58 @@ Assemble the running server: thread pool, cartridge, S3 site, listeners.
 
 The tree built by L{makeService} is::
 
-    MultiService
+    SequentialService
       ThreadPoolService      started first, stopped last
       CartridgeService       opens the cartridge, then starts its listeners
         listener per --listen
 
-twistd stops services in reverse order, so on SIGTERM the listeners stop
-accepting first, then the cartridge is closed from the pool (the engine
-waits for commits in flight, so an acknowledged write is never cut short),
-and only then does the pool stop.
+Services stop in reverse order, each only after the one before it has
+finished stopping (a plain MultiService stops all children at once, which
+would stop the pool while the cartridge still needs it to close). So on
+SIGTERM the listeners stop accepting first, then the cartridge is closed
+from the pool (the engine waits for commits in flight, so an acknowledged
+write is never cut short), and only then does the pool stop.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 from twisted.application import service, strports
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from cartridge_d.service.credentials import load_or_generate
 from cartridge_d.service.options import Options, Settings
+
+
+class SequentialService(service.MultiService):
+    """
+    A MultiService that stops its children one at a time, last first.
+
+    When every child has stopped cleanly after a SIGTERM or SIGINT, it
+    clears the reactor's record of that signal: twistd would otherwise
+    re-raise it and exit with status 143, while a shutdown that closed the
+    cartridge cleanly is a success (exit status 0) for systemd and scripts.
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        super().__init__()
+        self.reactor = reactor
+
+    def stopService(self) -> Deferred[None]:
+        d: Deferred[None] = Deferred.fromCoroutine(self._stop_in_order())
+        return d
+
+    async def _stop_in_order(self) -> None:
+        service.Service.stopService(self)
+        for child in reversed(list(self)):
+            await maybeDeferred(child.stopService)
+        if getattr(self.reactor, "_exitSignal", None) in (signal.SIGTERM, signal.SIGINT):
+            self.reactor._exitSignal = None
 
 
 class ThreadPoolService(service.Service):
@@ -134,7 +163,7 @@ def build_site(cartridge: Any, credentials: Any, settings: Settings, reactor: An
     )
 
 
-def makeService(options: Options, reactor: Any = None) -> service.MultiService:
+def makeService(options: Options, reactor: Any = None) -> SequentialService:
     """
     Build the service tree for C{twistd cartridge-s3}.
 
@@ -147,11 +176,11 @@ def makeService(options: Options, reactor: Any = None) -> service.MultiService:
         reactor = global_reactor
     settings = options.settings
     assert settings is not None, "Options.postOptions was not run"
-    top = service.MultiService()
+    top = SequentialService(reactor)
     pool = ThreadPool(minthreads=1, maxthreads=settings.threads, name="cartridge-s3")
     ThreadPoolService(pool).setServiceParent(top)
     CartridgeService(settings, reactor, pool).setServiceParent(top)
     return top
 
 
-__all__ = ["makeService", "ThreadPoolService", "CartridgeService"]
+__all__ = ["makeService", "SequentialService", "ThreadPoolService", "CartridgeService"]

@@ -56,9 +56,9 @@ def test_buckets_lifecycle(s3: Any) -> None:
     s3.head_bucket(Bucket="life-cycle")
     assert "life-cycle" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert s3.get_bucket_location(Bucket="life-cycle")["LocationConstraint"] in (None, "")
-    with pytest.raises(ClientError) as e:
-        s3.create_bucket(Bucket="life-cycle")
-    assert code_of(e.value) == "BucketAlreadyOwnedByYou"
+    # In us-east-1, S3 answers 200 to the owner re-creating a bucket (legacy
+    # behaviour; other regions answer BucketAlreadyOwnedByYou).
+    s3.create_bucket(Bucket="life-cycle")
     with pytest.raises(ClientError) as e:
         s3.create_bucket(Bucket="Bad_Name")
     assert code_of(e.value) == "InvalidBucketName"
@@ -324,12 +324,13 @@ def test_bad_signature_and_other_users(daemon: Daemon, s3: Any, bucket: str) -> 
 
 def test_checksums_and_content_md5(s3: Any, bucket: str) -> None:
     """
-    A PUT with a CRC32C/SHA256 checksum is verified and stored; a wrong
+    A PUT with a CRC32/SHA1/SHA256 checksum is verified and stored (CRC32C
+    needs botocore's optional CRT on the client side); a wrong
     Content-MD5 is BadDigest and stores nothing.
     """
     import base64
 
-    for algorithm in ("CRC32", "CRC32C", "SHA1", "SHA256"):
+    for algorithm in ("CRC32", "SHA1", "SHA256"):
         s3.put_object(Bucket=bucket, Key=f"sum-{algorithm}", Body=b"checked body",
                       ChecksumAlgorithm=algorithm)
         assert s3.get_object(Bucket=bucket, Key=f"sum-{algorithm}")["Body"].read() == b"checked body"
