@@ -115,14 +115,20 @@ def scan(load: Callable[[Node | int], Node], root: Ref, start: Key) -> Iterator[
             return
 
 
-def _split(tx: TreeContext, node: Node) -> list[tuple[Key | None, Node]]:
+def _split(tx: TreeContext, node: Node, append: bool = False) -> list[tuple[Key | None, Node]]:
+    """
+    Split an overfull node in two by bytes: in the middle, or, when keys
+    are being appended at the end (C{append}), leaving the left node full,
+    so sequential inserts fill pages instead of leaving them half empty.
+    """
     if node.size <= tx.capacity or len(node.keys) < 2:
         return [(None, node)]
     keys, vals = node.keys, node.vals
+    target = (tx.capacity * 15) // 16 if append else node.size // 2
     if node.leaf:
         sizes = [leaf_entry_size(k, v, tx.max_entry) for k, v in zip(keys, vals)]
         acc, i = 0, 0
-        while i < len(keys) - 1 and acc + sizes[i] <= node.size // 2:
+        while i < len(keys) - 1 and acc + sizes[i] <= target:
             acc += sizes[i]
             i += 1
         i = max(i, 1)
@@ -131,7 +137,7 @@ def _split(tx: TreeContext, node: Node) -> list[tuple[Key | None, Node]]:
         return [(None, left)] + [(keys[i], right)]
     sizes = [branch_entry_size(k) for k in keys]
     acc, m = 8, 0
-    while m < len(keys) - 1 and acc + sizes[m] <= node.size // 2:
+    while m < len(keys) - 1 and acc + sizes[m] <= target:
         acc += sizes[m]
         m += 1
     left = Node(False, keys[:m], vals[:m + 1], None, tx.txn, branch_size(keys[:m]))
@@ -157,7 +163,7 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
             nv.insert(i, value)
             size = node.size + add
         tx.retire(node)
-        return _split(tx, Node(True, nk, nv, None, tx.txn, size))
+        return _split(tx, Node(True, nk, nv, None, tx.txn, size), i == len(nk) - 1)
     i = bisect_right(keys, key)
     parts = _put(tx, tx.load(node.vals[i]), key, value)
     nk = list(keys)
@@ -170,7 +176,7 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
         nv.insert(i + 1 + j, child)
         size += branch_entry_size(sep)
     tx.retire(node)
-    return _split(tx, Node(False, nk, nv, None, tx.txn, size))
+    return _split(tx, Node(False, nk, nv, None, tx.txn, size), i + len(parts) == len(nv))
 
 
 def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:

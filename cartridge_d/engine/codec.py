@@ -23,7 +23,7 @@ from .constants import (
     RECORD_FORMAT,
 )
 from .errors import CorruptCartridge
-from .types import BucketRecord, DataRef, Extent, ObjectRecord
+from .types import NULL_VERSION, BucketRecord, DataRef, Extent, ObjectRecord
 
 #: A catalog key: (kind, a, b, n). Python tuple order is the catalog order.
 Key = tuple[int, bytes, bytes, int]
@@ -249,13 +249,18 @@ def encode_object(rec: ObjectRecord) -> bytes:
     "Object records").
     """
     out = _Out()
-    flags = (rec.delete_marker and 1) | (rec.acl is not None and 2) | (rec.sse is not None and 4)
+    implied_etag = len(rec.segments) == 1 and rec.etag == rec.segments[0].md5.hex()
+    null = rec.version_id == NULL_VERSION
+    flags = ((rec.delete_marker and 1) | (rec.acl is not None and 2) | (rec.sse is not None and 4)
+             | (implied_etag and 8) | (null and 16))
     out.raw(bytes((RECORD_FORMAT, flags)))
     out.uint(rec.size)
     out.uint(rec.mtime_ns)
-    out.text(rec.etag)
+    if not implied_etag:
+        out.text(rec.etag)
     out.text(rec.owner)
-    out.text(rec.version_id)
+    if not null:
+        out.text(rec.version_id)
     out.pairs(rec.headers)
     out.pairs(rec.meta)
     out.pairs(rec.checksums)
@@ -276,15 +281,19 @@ def decode_object(bucket: str, key: str, data: bytes) -> ObjectRecord:
             raise CorruptCartridge("unknown record format %d" % fmt)
         size = inp.uint()
         mtime = inp.uint()
-        etag = inp.text()
+        etag = "" if flags & 8 else inp.text()
         owner = inp.text()
-        version = inp.text()
+        version = NULL_VERSION if flags & 16 else inp.text()
         headers = inp.pairs()
         meta = inp.pairs()
         checksums = inp.pairs()
         acl = inp.blob() if flags & 2 else None
         sse = inp.blob() if flags & 4 else None
         segments = tuple(_get_dataref(inp) for _ in range(inp.uint()))
+        if flags & 8:
+            if len(segments) != 1:
+                raise CorruptCartridge("implied ETag needs exactly one segment")
+            etag = segments[0].md5.hex()
         return ObjectRecord(
             bucket=bucket, key=key, size=size, etag=etag, mtime_ns=mtime,
             owner=owner, version_id=version, delete_marker=bool(flags & 1),

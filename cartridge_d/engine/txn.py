@@ -188,6 +188,7 @@ class Txn:
         self.claimed: dict[int, int] = {}
         self.changed = False
         self._seq_index = 0
+        self._buckets: dict[str, BucketRecord] = {}
 
     # -- TreeContext ---------------------------------------------------------
 
@@ -209,6 +210,7 @@ class Txn:
                 self._seq_index)
 
     def rollback(self, mark: tuple[object, ...]) -> None:
+        self._buckets.clear()
         (self.root, self.objects, self.buckets, self.snapshots, self.snapshots_changed,
          nfreed, self.claimed, self.changed, self._seq_index) = mark  # type: ignore[assignment]
         del self.freed[nfreed:]  # type: ignore[misc]
@@ -265,6 +267,7 @@ class Txn:
         raise TypeError("unknown operation %r" % (op,))
 
     def put_bucket(self, rec: BucketRecord, replace_: bool) -> None:
+        self._buckets.clear()
         key = bucket_key(rec.name)
         exists = self.get(key) is not None
         if exists and not replace_:
@@ -274,6 +277,7 @@ class Txn:
             self.buckets += 1
 
     def delete_bucket(self, name: str) -> None:
+        self._buckets.clear()
         key = bucket_key(name)
         if self.get(key) is None:
             raise NoSuchBucket(name)
@@ -285,10 +289,16 @@ class Txn:
         self.buckets -= 1
 
     def _bucket(self, name: str) -> BucketRecord:
-        raw = self.get(bucket_key(name))
-        if raw is None:
-            raise NoSuchBucket(name)
-        return decode_bucket(name, raw)
+        """
+        The bucket record, read once per commit (bucket changes clear it).
+        """
+        rec = self._buckets.get(name)
+        if rec is None:
+            raw = self.get(bucket_key(name))
+            if raw is None:
+                raise NoSuchBucket(name)
+            rec = self._buckets[name] = decode_bucket(name, raw)
+        return rec
 
     def _find_version(self, bucket: str, key: str, version_id: str) -> Key | None:
         if version_id != NULL_VERSION:
@@ -329,7 +339,8 @@ class Txn:
                 rec = replace(rec, version_id=version_id_for(seq))
                 old_key = None
             else:
-                rec = replace(rec, version_id=NULL_VERSION)
+                if rec.version_id != NULL_VERSION:
+                    rec = replace(rec, version_id=NULL_VERSION)
                 old_key = self._find_version(rec.bucket, rec.key, NULL_VERSION)
         for seg in rec.segments:
             self._attach(seg)
