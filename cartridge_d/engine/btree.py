@@ -15,7 +15,7 @@ limits fit; values too large for a leaf go to overflow pages at flush.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import Callable, Iterator, Protocol, Union
+from typing import Any, Callable, Iterator, Protocol, Union
 
 from .codec import Key
 from .pages import Overflow, Value, branch_entry_size, leaf_entry_size
@@ -30,10 +30,11 @@ class Node:
 
     __slots__ = ("leaf", "keys", "vals", "page", "birth", "size")
 
-    def __init__(self, leaf: bool, keys: list[Key], vals: list, page: int | None,
+    def __init__(self, leaf: bool, keys: list[Key], vals: list[Any], page: int | None,
                  birth: int, size: int) -> None:
         self.leaf = leaf
         self.keys = keys
+        #: leaf: list of Value; branch: list of child page numbers or Nodes
         self.vals = vals
         self.page = page
         self.birth = birth
@@ -188,14 +189,13 @@ def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
                     leaf_entry_size(key, value, tx.max_entry))
     parts = _put(tx, tx.load(root), key, value)
     while len(parts) > 1:
-        keys = [sep for sep, _ in parts[1:]]
-        node = Node(False, keys, [n for _, n in parts], None, tx.txn,
-                    branch_size(keys))  # type: ignore[arg-type]
+        keys = [sep for sep, _ in parts[1:] if sep is not None]
+        node = Node(False, keys, [n for _, n in parts], None, tx.txn, branch_size(keys))
         parts = _split(tx, node)
     return parts[0][1]
 
 
-def _merge(tx: TreeContext, nk: list[Key], nv: list, i: int) -> None:
+def _merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> None:
     """
     Merge child C{i} (just shrunk) with a neighbour if both fit in one page.
     """

@@ -347,7 +347,8 @@ def encode_extent(count: int, birth: int, refs: int) -> bytes:
 def decode_extent(data: bytes) -> tuple[int, int, int]:
     if len(data) != _EXTENT_VALUE.size:
         raise CorruptCartridge("bad extent entry")
-    return _EXTENT_VALUE.unpack(data)  # type: ignore[return-value]
+    count, birth, refs = _EXTENT_VALUE.unpack(data)
+    return count, birth, refs
 
 
 def encode_detached(birth: int, owner_tag: bytes, ref: DataRef) -> bytes:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, replace
-from typing import Iterator, Union
+from typing import Callable, Iterator, Union
 
 from . import btree
 from .btree import Node
@@ -48,7 +48,7 @@ from .errors import (
     PreconditionFailed,
 )
 from .freespace import Allocator, Pending
-from .pages import Overflow
+from .pages import Overflow, Value
 from .store import NodeStore
 from .types import (
     NULL_VERSION,
@@ -153,8 +153,8 @@ Operation = Union[PutObject, DeleteObject, PutBucket, DeleteBucket, KeepDetached
                   ReleaseDetached, CreateSnapshot, DropSnapshot, ImportObject, Touch]
 
 
-def object_versions(load: btree.Callable[[Node | int], Node], root: btree.Ref,
-                    bucket: bytes, key: bytes) -> Iterator[tuple[Key, btree.Value]]:
+def object_versions(load: Callable[[Node | int], Node], root: btree.Ref,
+                    bucket: bytes, key: bytes) -> Iterator[tuple[Key, Value]]:
     """
     The catalog entries of every version of one key, newest first.
     """
@@ -162,6 +162,23 @@ def object_versions(load: btree.Callable[[Node | int], Node], root: btree.Ref,
         if k[0] != KIND_OBJECT or k[1] != bucket or k[2] != key:
             return
         yield k, v
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """
+    What L{Txn.rollback} restores.
+    """
+
+    root: btree.Ref
+    objects: int
+    buckets: int
+    snapshots: tuple[SnapshotEntry, ...]
+    snapshots_changed: bool
+    nfreed: int
+    claimed: dict[int, int]
+    changed: bool
+    seq_index: int
 
 
 class Txn:
@@ -204,16 +221,22 @@ class Txn:
 
     # -- undo ----------------------------------------------------------------
 
-    def mark(self) -> tuple[object, ...]:
-        return (self.root, self.objects, self.buckets, self.snapshots,
-                self.snapshots_changed, len(self.freed), dict(self.claimed), self.changed,
-                self._seq_index)
+    def mark(self) -> "_Mark":
+        return _Mark(self.root, self.objects, self.buckets, self.snapshots,
+                     self.snapshots_changed, len(self.freed), dict(self.claimed), self.changed,
+                     self._seq_index)
 
-    def rollback(self, mark: tuple[object, ...]) -> None:
+    def rollback(self, mark: "_Mark") -> None:
         self._buckets.clear()
-        (self.root, self.objects, self.buckets, self.snapshots, self.snapshots_changed,
-         nfreed, self.claimed, self.changed, self._seq_index) = mark  # type: ignore[assignment]
-        del self.freed[nfreed:]  # type: ignore[misc]
+        self.root = mark.root
+        self.objects = mark.objects
+        self.buckets = mark.buckets
+        self.snapshots = mark.snapshots
+        self.snapshots_changed = mark.snapshots_changed
+        del self.freed[mark.nfreed:]
+        self.claimed = mark.claimed
+        self.changed = mark.changed
+        self._seq_index = mark.seq_index
 
     # -- raw catalog access --------------------------------------------------
 
@@ -243,28 +266,32 @@ class Txn:
     # -- operations ----------------------------------------------------------
 
     def apply(self, op: Operation) -> object:
+        """
+        Apply one operation; return its result (a record, or None).
+        """
         if isinstance(op, PutObject):
             return self.put_object(op)
         if isinstance(op, DeleteObject):
             return self.delete_object(op.bucket, op.key, op.version_id)
-        if isinstance(op, PutBucket):
-            return self.put_bucket(op.rec, op.replace)
-        if isinstance(op, DeleteBucket):
-            return self.delete_bucket(op.name)
-        if isinstance(op, KeepDetached):
-            return self.keep_detached(op.ref, op.owner_tag)
         if isinstance(op, ReleaseDetached):
             return self.release_detached(op.ref)
-        if isinstance(op, CreateSnapshot):
-            return self.create_snapshot(op.name, op.created_ns)
-        if isinstance(op, DropSnapshot):
-            return self.drop_snapshot(op.name)
-        if isinstance(op, ImportObject):
-            return self.import_object(op.rec, op.seq)
-        if isinstance(op, Touch):
+        if isinstance(op, PutBucket):
+            self.put_bucket(op.rec, op.replace)
+        elif isinstance(op, DeleteBucket):
+            self.delete_bucket(op.name)
+        elif isinstance(op, KeepDetached):
+            self.keep_detached(op.ref, op.owner_tag)
+        elif isinstance(op, CreateSnapshot):
+            self.create_snapshot(op.name, op.created_ns)
+        elif isinstance(op, DropSnapshot):
+            self.drop_snapshot(op.name)
+        elif isinstance(op, ImportObject):
+            self.import_object(op.rec, op.seq)
+        elif isinstance(op, Touch):
             self.changed = True
-            return None
-        raise TypeError("unknown operation %r" % (op,))
+        else:
+            raise TypeError("unknown operation %r" % (op,))
+        return None
 
     def put_bucket(self, rec: BucketRecord, replace_: bool) -> None:
         self._buckets.clear()
