@@ -33,7 +33,7 @@ if [ ! -x .venv/bin/python ]; then
     /usr/bin/python3 -m venv .venv
 fi
 .venv/bin/pip install -q -U pip
-.venv/bin/pip install -q '.[test]' awscli mypy
+.venv/bin/pip install -q '.[test]' awscli mypy build
 
 # rclone 1.60 refuses to start when AWS_CA_BUNDLE is set (notes/clients.md).
 unset AWS_CA_BUNDLE || true
