@@ -74,19 +74,25 @@ class Running:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def stop(self) -> None:
+    def stop(self) -> str | None:
         """
         SIGTERM the process by its PID, wait (bounded), then SIGKILL.
+
+        @return: what went wrong, if it did not exit on SIGTERM.
         """
+        problem = None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:
-                log(f"{self.name}: no exit {self.stop_timeout}s after SIGTERM; SIGKILL {self.pid}")
+                problem = (f"{self.name}: still running {self.stop_timeout:.0f} s after SIGTERM; "
+                           "killed with SIGKILL")
+                log(problem)
                 self.proc.kill()
                 self.proc.wait(10)
         shutil.rmtree(self.workdir, ignore_errors=True)
+        return problem
 
     def log_tail(self, lines: int = 15) -> str:
         if self.logfile is None or not self.logfile.exists():

@@ -67,7 +67,7 @@ def machine() -> str:
     """
     One paragraph on the machine, for the report.
     """
-    mem = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.strip()
+    mem = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.strip("\n")
     return (f"nproc {os.cpu_count()}, kernel {platform.release()}, "
             f"Python {platform.python_version()}, load average at start {loadavg():.2f}\n\n"
             f"```\n{mem}\n```")
@@ -88,11 +88,16 @@ def start_all(names: list[str], root: Path, notes: list[str]) -> dict[str, Runni
     return running
 
 
-def stop_all(running: dict[str, Running]) -> None:
+def stop_all(running: dict[str, Running], notes: list[str]) -> None:
     """
     Stop every server by its PID, in parallel (SeaweedFS takes seconds).
     """
-    threads = [threading.Thread(target=r.stop) for r in running.values()]
+    def stop(r: Running) -> None:
+        problem = r.stop()
+        if problem:
+            notes.append(problem)
+
+    threads = [threading.Thread(target=stop, args=(r,)) for r in running.values()]
     for t in threads:
         t.start()
     for t in threads:
@@ -102,7 +107,7 @@ def stop_all(running: dict[str, Running]) -> None:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     plan = Plan.make(args.quick)
-    command = "python benchmarks/run.py " + shlex.join(argv)
+    command = f"{Path(sys.executable).name} benchmarks/run.py {shlex.join(argv)}".rstrip()
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     about = machine()
     notes: list[str] = []
@@ -132,14 +137,15 @@ def main(argv: list[str]) -> int:
                         notes.append(f"{name} {group} rep {rep}: {type(e).__name__}: {e}"[:400])
                         log(notes[-1])
                         continue
-                    notes += [f"{name} rep {rep}: {n}" for n in res.notes]
                     for n in res.notes:
                         log(f"{name}: {n}")
+                        if f"{name}: {n}" not in notes:
+                            notes.append(f"{name}: {n}")
                     records += [Record(name, rep, k, v, load) for k, v in res.values.items()]
                     log(f"  {time.monotonic() - t0:.1f}s: " + ", ".join(
                         f"{k}={v:.1f}" for k, v in res.values.items() if v is not None))
     finally:
-        stop_all(running)
+        stop_all(running, notes)
     elapsed = time.monotonic() - t_start
     versions = {name: version_of(name) for name in args.peers}
     rows = table(records, [p for p in args.peers if p in running])
