@@ -110,3 +110,73 @@ def checksum(algorithm: str, data: bytes) -> str:
     body = BodyChecksums([algorithm])
     body.update(data)
     return body.values()[algorithm.upper()]
+
+
+# -- whole uploads from their parts --------------------------------------------
+
+#: The reflected polynomial and width of each CRC that S3 can combine into
+#: a FULL_OBJECT checksum (all three start from and end with all ones).
+_CRC_POLYS = {"CRC32": (0xEDB88320, 32), "CRC32C": (0x82F63B78, 32), "CRC64NVME": (0x9A6C9329AC4BC9B5, 64)}
+
+
+def _mult_mod(a: int, b: int, poly: int, width: int) -> int:
+    """
+    a * b modulo the polynomial, in the reflected bit order of the CRC
+    (zlib's C{multmodp}).
+    """
+    m = 1 << (width - 1)
+    product = 0
+    while a:
+        if a & m:
+            product ^= b
+            a ^= m
+        m >>= 1
+        b = (b >> 1) ^ poly if b & 1 else b >> 1
+    return product
+
+
+def _shift(crc: int, length: int, poly: int, width: int) -> int:
+    """
+    C{crc} multiplied by x^(8 * length): the effect of C{length} more bytes
+    on a CRC register, before the next data is added (zlib's C{x2nmodp}).
+    """
+    power = 1 << (width - 2)  # x^1
+    factor = 1 << (width - 1)  # x^0
+    n = 8 * length
+    while n:
+        if n & 1:
+            factor = _mult_mod(power, factor, poly, width)
+        power = _mult_mod(power, power, poly, width)
+        n >>= 1
+    return _mult_mod(factor, crc, poly, width)
+
+
+def can_combine(algorithm: str) -> bool:
+    """
+    Whether a FULL_OBJECT checksum can be built from part checksums of
+    C{algorithm} (the CRCs can; the SHAs cannot).
+    """
+    return algorithm.upper() in _CRC_POLYS
+
+
+def full_object(algorithm: str, parts: Iterable[tuple[str, int]]) -> str:
+    """
+    The checksum of the concatenation of bodies, from each body's base64
+    CRC and size, without reading a byte: crc(A+B) is crc(A) shifted past
+    len(B) zero bytes, xor crc(B) (zlib's C{crc32_combine}).
+    """
+    poly, width = _CRC_POLYS[algorithm.upper()]
+    crc = 0
+    for value, size in parts:
+        part = int.from_bytes(base64.b64decode(value), "big")
+        crc = _shift(crc, size, poly, width) ^ part
+    return base64.b64encode(crc.to_bytes(width // 8, "big")).decode("ascii")
+
+
+def composite(algorithm: str, values: Iterable[str]) -> str:
+    """
+    S3's COMPOSITE checksum of a multipart object: the checksum of the
+    concatenated binary part checksums, then "-" and the number of parts.
+    """
+    raw = [base64.b64decode(v) for v in values]
+    return f"{checksum(algorithm, b''.join(raw))}-{len(raw)}"

@@ -214,3 +214,45 @@ def argument_error(name: str, value: str, message: str) -> S3DomainError:
     An InvalidArgument naming the argument and its value, as S3 does.
     """
     return InvalidArgument(message, extra=(("ArgumentName", name), ("ArgumentValue", value)))
+
+
+class NoSuchUpload(S3DomainError):
+    """
+    The upload id names no in-progress upload of this key (never created,
+    completed or aborted).
+    """
+
+    code = "NoSuchUpload"
+
+
+class InvalidPart(S3DomainError):
+    """
+    A part listed in Complete was not uploaded, or its ETag or checksum
+    does not match the stored part.
+    """
+
+    code = "InvalidPart"
+
+
+class InvalidPartOrder(S3DomainError):
+    """
+    The parts listed in Complete are not in strictly ascending order.
+    """
+
+    code = "InvalidPartOrder"
+
+
+class EntityTooSmall(S3DomainError):
+    """
+    A part other than the last is smaller than 5 MiB.
+    """
+
+    code = "EntityTooSmall"
+
+
+class MultipartUnavailable(S3DomainError):
+    """
+    The store was built without a journal, so it keeps no uploads.
+    """
+
+    code = "NotImplemented"

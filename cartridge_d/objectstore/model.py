@@ -125,3 +125,33 @@ class CopyOptions:
     replace_metadata: bool = False
     headers: tuple[tuple[str, str], ...] = ()
     meta: tuple[tuple[str, str], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """
+    What CreateMultipartUpload stores for the object it will become.
+
+    @ivar checksum_algorithm: x-amz-checksum-algorithm ("" for none).
+    @ivar checksum_type: x-amz-checksum-type: "COMPOSITE", "FULL_OBJECT",
+        or "" for the algorithm's default.
+    """
+
+    headers: tuple[tuple[str, str], ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()
+    checksum_algorithm: str = ""
+    checksum_type: str = ""
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """
+    One part as a CompleteMultipartUpload body lists it.
+
+    @ivar etag: without quotes.
+    @ivar checksums: (algorithm, base64 value) pairs the client listed.
+    """
+
+    part_number: int
+    etag: str
+    checksums: tuple[tuple[str, str], ...] = ()

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from twisted.internet.defer import Deferred
 
-from cartridge_d.engine.types import ObjectRecord
+from cartridge_d.engine.types import DataRef, ObjectRecord
 from cartridge_d.objectstore import errors
 from cartridge_d.objectstore.access import engine_errors, owned_bucket
 from cartridge_d.objectstore.checksums import BodyChecksums
@@ -61,9 +61,10 @@ def start_put(cart: Engine, bucket: str, key: str, requester: str, size_hint: in
         return cart.writer(size_hint)
 
 
-class PutSession:
+class BodySession:
     """
-    One PUT body on its way into the cartridge.
+    One request body on its way into fresh cartridge blocks, hashed on the
+    way: what PutObject and UploadPart have in common.
 
     Thread contract: the public methods are called in the reactor thread,
     one at a time (wait for each Deferred); the work runs in the pool.
@@ -107,14 +108,6 @@ class PutSession:
         """
         return self._facade.run(self._write, data)
 
-    def finish(self, options: PutOptions = PutOptions()) -> Deferred[ObjectRecord]:
-        """
-        Verify the body and store the object's record (one durable commit).
-
-        @return: a Deferred firing with the stored record (its ETag, version).
-        """
-        return self._facade.run(self._finish, options, self._now_ns())
-
     def abort(self) -> Deferred[None]:
         """
         Drop the body (the client went away, or the S3 layer refused it).
@@ -124,7 +117,7 @@ class PutSession:
 
     def _write(self, data: bytes) -> None:
         if self._done:
-            raise ValueError("the put session is finished")
+            raise ValueError("the session is finished")
         self._size += len(data)
         if self._size > MAX_PUT_BYTES:
             self._abort()
@@ -142,20 +135,70 @@ class PutSession:
             self._done = True
             self._writer.abort()
 
-    def _finish(self, options: PutOptions, now_ns: int) -> ObjectRecord:
+    def _finish_body(self, options: PutOptions) -> tuple[DataRef, tuple[tuple[str, str], ...]]:
+        """
+        End the body and check it against Content-MD5 and the client's
+        checksums (pool thread). The caller gives the blocks back if this,
+        or anything it does next, raises.
+
+        @return: where the body is, and its verified checksums.
+        """
         if self._done:
-            raise ValueError("the put session is finished")
+            raise ValueError("the session is finished")
         self._done = True
+        with engine_errors(self._bucket, self._key):
+            ref = self._writer.finish()
+        if options.content_md5 is not None:
+            if decode_content_md5(options.content_md5) != ref.md5:
+                raise errors.BadDigest(
+                    "The Content-MD5 you specified did not match what we received."
+                )
+        return ref, self._verified_checksums(options.checksums)
+
+    def _computed(self, algorithm: str) -> str | None:
+        """
+        The base64 checksum of the body for C{algorithm}, if it was computed.
+        """
+        return self._checksums.values().get(algorithm.upper())
+
+    def _verified_checksums(self, expected: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        """
+        Compare the client's checksums with the computed ones; keep the
+        ones that were computed and match (only verified values are ever
+        stored and echoed).
+        """
+        computed = self._checksums.values()
+        kept = []
+        for algorithm, value in expected:
+            algorithm = algorithm.upper()
+            actual = computed.get(algorithm)
+            if actual is None:
+                continue
+            if _b64(value) != _b64(actual):
+                raise errors.BadDigest(
+                    f"The {algorithm} you specified did not match the calculated checksum."
+                )
+            kept.append((algorithm, actual))
+        return tuple(kept)
+
+
+class PutSession(BodySession):
+    """
+    One PutObject body: at the end, the object's record is committed.
+    """
+
+    def finish(self, options: PutOptions = PutOptions()) -> Deferred[ObjectRecord]:
+        """
+        Verify the body and store the object's record (one durable commit).
+
+        @return: a Deferred firing with the stored record (its ETag, version).
+        """
+        return self._facade.run(self._finish, options, self._now_ns())
+
+    def _finish(self, options: PutOptions, now_ns: int) -> ObjectRecord:
         try:
             check_metadata(options.meta)
-            with engine_errors(self._bucket, self._key):
-                ref = self._writer.finish()
-            if options.content_md5 is not None:
-                if decode_content_md5(options.content_md5) != ref.md5:
-                    raise errors.BadDigest(
-                        "The Content-MD5 you specified did not match what we received."
-                    )
-            checksums = self._verified_checksums(options.checksums)
+            ref, checksums = self._finish_body(options)
             record = ObjectRecord(
                 bucket=self._bucket,
                 key=self._key,
@@ -178,28 +221,9 @@ class PutSession:
                     else conditions.if_match.strip().strip('"'),
                 )
         except BaseException:
+            self._done = True
             self._writer.abort()
             raise
-
-    def _verified_checksums(self, expected: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-        """
-        Compare the client's checksums with the computed ones; keep the
-        ones that were computed and match (only verified values are ever
-        stored and echoed).
-        """
-        computed = self._checksums.values()
-        kept = []
-        for algorithm, value in expected:
-            algorithm = algorithm.upper()
-            actual = computed.get(algorithm)
-            if actual is None:
-                continue
-            if _b64(value) != _b64(actual):
-                raise errors.BadDigest(
-                    f"The {algorithm} you specified did not match the calculated checksum."
-                )
-            kept.append((algorithm, actual))
-        return tuple(kept)
 
 
 def _b64(value: str) -> bytes | None:

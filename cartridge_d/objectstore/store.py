@@ -4,8 +4,9 @@ returning a Deferred.
 
 It holds no logic of its own: each method takes the time from the clock
 (in the reactor thread, so tests control it), then runs one function from
-L{buckets}, L{put}, L{objects}, L{listing} or L{copy} in the pool through
-the facade, one thread hop per call. It knows no HTTP and no XML.
+L{buckets}, L{put}, L{objects}, L{listing}, L{copy}, L{uploads} or L{parts}
+in the pool through the facade, one thread hop per call. It knows no HTTP
+and no XML.
 
 test-case-name: tests.objectstore.test_objects
 """
@@ -15,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 
 from cartridge_d.engine.types import BucketRecord, ObjectRecord
-from cartridge_d.objectstore import buckets, copy, listing, objects
+from cartridge_d.journal import PartInfo, PartListing, UploadInfo, UploadListing
+from cartridge_d.objectstore import buckets, copy, listing, objects, parts, uploads
+from cartridge_d.objectstore.errors import MultipartUnavailable
+from cartridge_d.objectstore.gate import UploadGates
 from cartridge_d.objectstore.conditions import NO_CONDITIONS, Conditions
 from cartridge_d.objectstore.engine_api import Engine
 from cartridge_d.objectstore.model import (
@@ -28,6 +32,8 @@ from cartridge_d.objectstore.model import (
     DeleteOutcome,
     ListPage,
     ListRequest,
+    PartSpec,
+    UploadOptions,
 )
 from cartridge_d.objectstore.objects import ObjectReader
 from cartridge_d.objectstore.put import PutSession, start_put
@@ -43,13 +49,18 @@ class ObjectStore:
     @param facade: the one way to run blocking work.
     @param clock: an IReactorTime; its C{seconds()} stamps new objects.
     @param region: the region new buckets get when none is asked for.
+    @param journal: the multipart journal (L{cartridge_d.journal.Journal}),
+        reconciled with the cartridge; without one, multipart operations
+        answer NotImplemented.
     """
 
-    def __init__(self, cartridge: Engine, facade: BlockingFacade, clock: Any, region: str = "us-east-1") -> None:
+    def __init__(self, cartridge: Engine, facade: BlockingFacade, clock: Any,
+                 region: str = "us-east-1", journal: Any = None) -> None:
         self._cart = cartridge
         self._facade = facade
         self._clock = clock
         self.region = region
+        self._mp = None if journal is None else uploads.Multipart(cartridge, journal, UploadGates())
 
     def _now_ns(self) -> int:
         return int(self._clock.seconds() * 1_000_000_000)
@@ -67,7 +78,12 @@ class ObjectStore:
         """
         DeleteBucket (NoSuchBucket, AccessDenied, BucketNotEmpty).
         """
-        return self._facade.run(buckets.delete_bucket, self._cart, name, requester)
+        return self._facade.run(self._delete_bucket, name, requester)
+
+    def _delete_bucket(self, name: str, requester: str) -> None:
+        buckets.delete_bucket(self._cart, name, requester)
+        if self._mp is not None:
+            uploads.abort_bucket_uploads(self._mp, name)
 
     def head_bucket(self, name: str, requester: str) -> Deferred[BucketRecord]:
         """
@@ -179,3 +195,123 @@ class ObjectStore:
         return self._facade.run(
             copy.copy_object, self._cart, source, bucket, key, requester, options, self._now_ns()
         )
+
+    # multipart uploads
+
+    def _multipart(self) -> uploads.Multipart:
+        if self._mp is None:
+            raise MultipartUnavailable("Multipart uploads need the journal, which this store lacks.")
+        return self._mp
+
+    def _run_multipart(self, f: Any, *args: Any) -> Deferred[Any]:
+        try:
+            mp = self._multipart()
+        except MultipartUnavailable as e:
+            return fail(e)
+        return self._facade.run(f, mp, *args)
+
+    def create_upload(
+        self, bucket: str, key: str, requester: str, options: UploadOptions = UploadOptions()
+    ) -> Deferred[UploadInfo]:
+        """
+        CreateMultipartUpload: the new upload (its id) once it is durable.
+        """
+        return self._run_multipart(
+            uploads.create_upload, bucket, key, requester, options, self._now_ns()
+        )
+
+    async def _begin_part(self, bucket: str, key: str, upload_id: str, part_number: int,
+                          requester: str, size_hint: int | None,
+                          algorithms: tuple[str, ...]) -> parts.PartSession:
+        mp = self._multipart()
+        writer, upload_algorithm = await self._facade.run(
+            parts.start_part, mp, bucket, key, upload_id, part_number, requester, size_hint,
+            algorithms,
+        )
+        return parts.PartSession(mp, self._facade, writer, bucket, key, requester, upload_id,
+                                 part_number, algorithms, upload_algorithm, self._now_ns)
+
+    def begin_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        requester: str,
+        size_hint: int | None = None,
+        checksum_algorithms: Sequence[str] = (),
+    ) -> Deferred[parts.PartSession]:
+        """
+        Start an UploadPart: check the upload, part number and size before
+        the body is accepted, then return a session to stream it into.
+        """
+        return Deferred.fromCoroutine(
+            self._begin_part(bucket, key, upload_id, part_number, requester, size_hint,
+                             tuple(a.upper() for a in checksum_algorithms))
+        )
+
+    def copy_part(
+        self,
+        source: CopySource,
+        range_header: str | None,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        requester: str,
+    ) -> Deferred[tuple[ObjectRecord, PartInfo]]:
+        """
+        UploadPartCopy: (source record, stored part).
+        """
+        return self._run_multipart(
+            parts.copy_part, source, range_header, bucket, key, upload_id, part_number,
+            requester, self._now_ns(),
+        )
+
+    def complete_upload(
+        self, bucket: str, key: str, upload_id: str, requester: str, listed: Sequence[PartSpec]
+    ) -> Deferred[ObjectRecord]:
+        """
+        CompleteMultipartUpload: the stored object, its parts linked, not copied.
+        """
+        return self._run_multipart(
+            uploads.complete_upload, bucket, key, upload_id, requester, tuple(listed),
+            self._now_ns(),
+        )
+
+    def abort_upload(self, bucket: str, key: str, upload_id: str, requester: str) -> Deferred[None]:
+        """
+        AbortMultipartUpload (NoSuchUpload for an unknown id).
+        """
+        return self._run_multipart(uploads.abort_upload, bucket, key, upload_id, requester)
+
+    def list_parts(
+        self, bucket: str, key: str, upload_id: str, requester: str, marker: int = 0,
+        max_parts: int = 1000,
+    ) -> Deferred[tuple[UploadInfo, PartListing]]:
+        """
+        ListParts: the upload and one page of its parts.
+        """
+        return self._run_multipart(
+            uploads.list_parts, bucket, key, upload_id, requester, marker, max_parts
+        )
+
+    def list_uploads(
+        self, bucket: str, requester: str, prefix: str = "", delimiter: str = "",
+        key_marker: str = "", upload_id_marker: str = "", max_uploads: int = 1000,
+    ) -> Deferred[UploadListing]:
+        """
+        ListMultipartUploads: one page of the bucket's uploads.
+        """
+        return self._run_multipart(
+            uploads.list_uploads, bucket, requester, prefix, delimiter, key_marker,
+            upload_id_marker, max_uploads,
+        )
+
+    def abort_expired(self, max_age_seconds: float) -> Deferred[int]:
+        """
+        Abort the uploads created more than C{max_age_seconds} ago; fires
+        with how many.
+        """
+        cutoff = self._now_ns() - int(max_age_seconds * 1_000_000_000)
+        return self._run_multipart(uploads.abort_expired, cutoff)

@@ -34,11 +34,12 @@ def _entry(call: Call, record: ObjectRecord, with_owner: bool) -> ObjectEntry:
     )
 
 
-async def list_objects(call: Call) -> Response:
+def encoding_type(query: dict[str, str]) -> str | None:
     """
-    ListObjects, or ListObjectsV2 with C{list-type=2}.
+    The encoding-type parameter of a listing: "url" or None.
+
+    @raise S3Error: InvalidArgument for any other value.
     """
-    query = call.head.query
     encoding = query.get("encoding-type")
     if encoding is not None and encoding.lower() != "url":
         raise s3_error(
@@ -46,7 +47,15 @@ async def list_objects(call: Call) -> Response:
             "Invalid Encoding Method specified in Request",
             extra=(("ArgumentName", "encoding-type"), ("ArgumentValue", encoding)),
         )
-    encoding = "url" if encoding is not None else None
+    return "url" if encoding is not None else None
+
+
+async def list_objects(call: Call) -> Response:
+    """
+    ListObjects, or ListObjectsV2 with C{list-type=2}.
+    """
+    query = call.head.query
+    encoding = encoding_type(query)
     v2 = query.get("list-type") == "2"
     max_keys = parse_max_keys(query.get("max-keys"))
     prefix = query.get("prefix", "")

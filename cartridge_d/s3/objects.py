@@ -106,9 +106,11 @@ def put_options(call: Call) -> PutOptions:
     )
 
 
-async def put_object(call: Call) -> Response:
+async def finish_upload(call: Call) -> Any:
     """
-    PutObject: the body is in the session; verify and commit it.
+    Finish the session a streamed body went into (a PutObject's or an
+    UploadPart's), verifying it against the request's options; the session
+    is aborted if the options themselves are bad.
     """
     session = call.sink
     try:
@@ -116,7 +118,14 @@ async def put_object(call: Call) -> Response:
     except BaseException:
         await session.abort()
         raise
-    record = await session.finish(options)
+    return await session.finish(options)
+
+
+async def put_object(call: Call) -> Response:
+    """
+    PutObject: the body is in the session; verify and commit it.
+    """
+    record = await finish_upload(call)
     headers = [("ETag", f'"{record.etag}"')]
     headers.extend(version_headers(record.version_id))
     headers.extend(("x-amz-checksum-" + a.lower(), v) for a, v in record.checksums)

@@ -5,7 +5,9 @@ The tree built by L{makeService} is::
 
     SequentialService
       ThreadPoolService      started first, stopped last
-      CartridgeService       opens the cartridge, then starts its listeners
+      CartridgeService       opens the cartridge and its multipart journal
+                             (replayed, reconciled), then starts its children
+        TimerService         aborts uploads older than --multipart-expiry
         listener per --listen
 
 Services stop in reverse order, each only after the one before it has
@@ -23,6 +25,7 @@ import signal
 from typing import Any
 
 from twisted.application import service, strports
+from twisted.application.internet import TimerService
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
@@ -95,6 +98,8 @@ class CartridgeService(service.MultiService):
         self.reactor = reactor
         self.pool = pool
         self.cartridge: Any = None
+        self.journal: Any = None
+        self.store: Any = None
 
     def startService(self) -> None:
         from cartridge_d.engine import Cartridge
@@ -124,8 +129,13 @@ class CartridgeService(service.MultiService):
         self.log.info(
             "{verb} cartridge {path}", verb="Opened" if existed else "Created", path=s.cartridge
         )
+        self.journal = open_journal(self.cartridge, s.cartridge + ".journal", self.log)
         credentials = load_or_generate(s, self.log)
-        site = build_site(self.cartridge, credentials, s, self.reactor, self.pool)
+        self.store = build_store(self.cartridge, self.journal, s, self.reactor, self.pool)
+        site = build_site(self.store, credentials, s, self.reactor)
+        expiry = TimerService(expiry_interval(s.multipart_expiry), self._expire)
+        expiry.clock = self.reactor
+        expiry.setServiceParent(self)
         for endpoint in s.listen:
             strports.service(endpoint, site, reactor=self.reactor).setServiceParent(self)
         super().startService()
@@ -136,24 +146,83 @@ class CartridgeService(service.MultiService):
 
     async def _stop(self) -> None:
         await super().stopService()
-        if self.cartridge is not None:
-            from twisted.internet.threads import deferToThreadPool
+        from twisted.internet.threads import deferToThreadPool
 
+        if self.journal is not None:
+            await deferToThreadPool(self.reactor, self.pool, self.journal.close)
+            self.journal = None
+        if self.cartridge is not None:
             await deferToThreadPool(self.reactor, self.pool, self.cartridge.close)
             self.log.info("Closed cartridge {path}", path=self.settings.cartridge)
             self.cartridge = None
 
 
-def build_site(cartridge: Any, credentials: Any, settings: Settings, reactor: Any,
-               pool: ThreadPool) -> Any:
+    def _expire(self) -> Deferred[None] | None:
+        """
+        One round of the expiry timer: abort the uploads older than
+        --multipart-expiry. A failure is logged and the timer goes on.
+        """
+        if self.store is None:
+            return None
+        d: Deferred[Any] = self.store.abort_expired(self.settings.multipart_expiry)
+
+        def report(count: int) -> None:
+            if count:
+                self.log.info("Aborted {count} expired multipart upload(s)", count=count)
+
+        d.addCallback(report)
+        d.addErrback(lambda f: self.log.failure("Expiring multipart uploads failed", f))
+        return d.addCallback(lambda _: None)
+
+
+def expiry_interval(expiry: float) -> float:
     """
-    Build the S3 web site for an open cartridge.
+    How often the expiry timer runs: a tenth of the expiry, between one
+    second and one hour, so an upload outlives its age by at most that.
+    """
+    return min(3600.0, max(1.0, expiry / 10))
+
+
+def open_journal(cartridge: Any, path: str, log: Logger) -> Any:
+    """
+    Open (or create) the multipart journal beside the cartridge, replay
+    it, and reconcile it with the cartridge's detached data: whatever
+    neither side can use is released (docs/journal.md, "Reconciliation").
+    Replay problems (a torn tail, damage) are logged by the journal.
+    """
+    from cartridge_d.journal import Journal, JournalError
+
+    try:
+        journal = Journal.open(path)
+        released = journal.reconcile(cartridge.list_detached())
+        for ref in released:
+            cartridge.release_detached(ref)
+    except (JournalError, OSError) as e:
+        cartridge.close()
+        raise SystemExit(f"cartridge-s3: cannot open the journal {path}: {e}")
+    uploads = len(journal.uploads())
+    log.info("Opened journal {path}: {uploads} upload(s) in progress, {released} orphaned "
+             "part(s) released", path=path, uploads=uploads, released=len(released))
+    return journal
+
+
+def build_store(cartridge: Any, journal: Any, settings: Settings, reactor: Any,
+                pool: ThreadPool) -> Any:
+    """
+    The object store over an open cartridge and journal.
     """
     from cartridge_d.objectstore import ObjectStore
     from cartridge_d.objectstore.threads import BlockingFacade
+
+    return ObjectStore(cartridge, BlockingFacade(reactor, pool), reactor, journal=journal)
+
+
+def build_site(store: Any, credentials: Any, settings: Settings, reactor: Any) -> Any:
+    """
+    Build the S3 web site for an object store.
+    """
     from cartridge_d.s3.site import make_site
 
-    store = ObjectStore(cartridge, BlockingFacade(reactor, pool), reactor)
     return make_site(
         store,
         credentials,

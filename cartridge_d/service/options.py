@@ -42,6 +42,8 @@ class Settings:
         None for no limit but the disk.
     @ivar credentials: the credentials file, or None to use (and on first
         start generate) C{<cartridge>.credentials}.
+    @ivar multipart_expiry: seconds after which an unfinished multipart
+        upload is aborted.
     """
 
     cartridge: str
@@ -55,6 +57,7 @@ class Settings:
     threads: int
     fuses: Fuses
     config: str | None = None
+    multipart_expiry: float = 7 * 86400.0
 
 
 def parse_size(text: str) -> int:
@@ -67,6 +70,22 @@ def parse_size(text: str) -> int:
     if match is None:
         raise ValueError(f"not a size: {text!r} (use e.g. 4096, 512M, 100G)")
     return int(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
+
+
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> float:
+    """
+    Parse a duration such as C{"7d"}, C{"12h"}, C{"30m"}, C{"3600s"} or
+    C{"3600"} (seconds) into seconds.
+
+    @raise ValueError: for anything else, or a duration of zero.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text, re.IGNORECASE)
+    if match is None or float(match.group(1)) <= 0:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 7d, 12h, 30m, 3600s)")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
 
 
 def parse_fuse(option: str, text: str) -> int:
@@ -106,6 +125,8 @@ class Options(usage.Options):
         ["domain", None, None,
          "Base domain for virtual-host addressing (bucket.DOMAIN); path style always works."],
         ["threads", None, "8", "Size of the thread pool doing disk I/O and hashing."],
+        ["multipart-expiry", None, "7d",
+         "Abort multipart uploads left unfinished this long, e.g. 7d, 12h, 3600s."],
         ["s3-versioning", None, "none",
          "Versioning fuse when creating: none | snapshot-backed."],
         ["s3-acl", None, "ignore", "ACL fuse when creating: ignore | record | enforce."],
@@ -210,7 +231,15 @@ def make_settings(values: dict[str, Any], listen: list[str]) -> Settings:
             sse=parse_fuse("s3-sse", values["s3-sse"]),
         ),
         config=values.get("config"),
+        multipart_expiry=_duration("multipart-expiry", values.get("multipart-expiry") or "7d"),
     )
+
+
+def _duration(name: str, text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise ValueError(f"--{name}: {e}")
 
 
 def _positive_int(name: str, text: Any) -> int:
