@@ -28,10 +28,10 @@ class Node:
     page numbers or in-memory Nodes not yet written.
     """
 
-    __slots__ = ("leaf", "keys", "vals", "page", "birth", "size")
+    __slots__ = ("leaf", "keys", "vals", "page", "birth", "size", "enc")
 
     def __init__(self, leaf: bool, keys: list[Key], vals: list[Any], page: int | None,
-                 birth: int, size: int) -> None:
+                 birth: int, size: int, enc: list[bytes | None] | None = None) -> None:
         self.leaf = leaf
         self.keys = keys
         #: leaf: list of Value; branch: list of child page numbers or Nodes
@@ -39,6 +39,12 @@ class Node:
         self.page = page
         self.birth = birth
         self.size = size
+        #: leaf only: each entry's encoding, or None where it changed
+        self.enc = enc
+
+
+def _enc(node: Node) -> list[bytes | None]:
+    return list(node.enc) if node.enc is not None else [None] * len(node.keys)
 
 
 #: A root or child: an unwritten Node, a page number, or None (empty tree).
@@ -133,8 +139,9 @@ def _split(tx: TreeContext, node: Node, append: bool = False) -> list[tuple[Key 
             acc += sizes[i]
             i += 1
         i = max(i, 1)
-        left = Node(True, keys[:i], vals[:i], None, tx.txn, sum(sizes[:i]))
-        right = Node(True, keys[i:], vals[i:], None, tx.txn, node.size - left.size)
+        enc = _enc(node)
+        left = Node(True, keys[:i], vals[:i], None, tx.txn, sum(sizes[:i]), enc[:i])
+        right = Node(True, keys[i:], vals[i:], None, tx.txn, node.size - left.size, enc[i:])
         return [(None, left)] + [(keys[i], right)]
     sizes = [branch_entry_size(k) for k in keys]
     acc, m = 8, 0
@@ -152,6 +159,7 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
         i = bisect_left(keys, key)
         nk = list(keys)
         nv = list(node.vals)
+        ne = _enc(node)
         add = leaf_entry_size(key, value, tx.max_entry)
         if i < len(keys) and keys[i] == key:
             old = nv[i]
@@ -159,12 +167,14 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
                 tx.free_overflow(old)
             size = node.size - leaf_entry_size(key, old, tx.max_entry) + add
             nv[i] = value
+            ne[i] = None
         else:
             nk.insert(i, key)
             nv.insert(i, value)
+            ne.insert(i, None)
             size = node.size + add
         tx.retire(node)
-        return _split(tx, Node(True, nk, nv, None, tx.txn, size), i == len(nk) - 1)
+        return _split(tx, Node(True, nk, nv, None, tx.txn, size, ne), i == len(nk) - 1)
     i = bisect_right(keys, key)
     parts = _put(tx, tx.load(node.vals[i]), key, value)
     nk = list(keys)
@@ -207,7 +217,8 @@ def _merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> None:
         size = left.size + right.size
         if size > tx.capacity:
             return
-        merged = Node(True, left.keys + right.keys, left.vals + right.vals, None, tx.txn, size)
+        merged = Node(True, left.keys + right.keys, left.vals + right.vals, None, tx.txn, size,
+                      _enc(left) + _enc(right))
     else:
         size = left.size + right.size - 8 + branch_entry_size(sep)
         if size > tx.capacity:
@@ -233,8 +244,9 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
         if len(keys) == 1:
             return None, old
         size = node.size - leaf_entry_size(key, old, tx.max_entry)
+        enc = _enc(node)
         return Node(True, keys[:i] + keys[i + 1:], node.vals[:i] + node.vals[i + 1:],
-                    None, tx.txn, size), old
+                    None, tx.txn, size, enc[:i] + enc[i + 1:]), old
     i = bisect_right(keys, key)
     child, old = _delete(tx, tx.load(node.vals[i]), key)
     if old is None:

@@ -3,9 +3,11 @@ Group commit: many threads' requests share one transaction and one pair of
 syncs, and each caller returns only when its request is durable.
 
 The first thread to find no commit running becomes the leader: it takes
-every queued request, runs them as one transaction, and wakes the others.
-While it syncs, new requests queue up for the next leader, so the more
-threads commit at once, the more requests each sync carries.
+every queued request, runs them as one transaction, wakes the threads whose
+requests it ran, and hands leadership to the oldest waiting request's
+thread, if any. While it syncs, new requests queue up for the next leader,
+so the more threads commit at once, the more requests each sync carries.
+Each thread sleeps on its own event, so a commit wakes only its callers.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ class Request:
     One caller's operations, and their results once the batch is done.
     """
 
-    __slots__ = ("ops", "results", "error", "done")
+    __slots__ = ("ops", "results", "error", "done", "event")
 
     def __init__(self, ops: Sequence[object]) -> None:
         self.ops = ops
         self.results: list[object] = []
         self.error: BaseException | None = None
         self.done = False
+        #: set when the request is done, or when its thread becomes leader
+        self.event = threading.Event()
 
 
 class CommitQueue:
@@ -37,39 +41,49 @@ class CommitQueue:
     def __init__(self, run_batch: Callable[[list[Request]], None], max_batch: int = 4096) -> None:
         self._run_batch = run_batch
         self._max = max_batch
-        self._cv = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[Request] = []
         self._busy = False
+        self._idle = threading.Condition(self._lock)
 
     def submit(self, ops: Sequence[object]) -> list[object]:
         req = Request(ops)
-        with self._cv:
+        with self._lock:
             self._queue.append(req)
+            lead = not self._busy
+            self._busy = True
+        if not lead:
+            req.event.wait()
+            if req.done:
+                return _outcome(req)
+        # this thread leads: run batches until its own request is done
         while True:
-            with self._cv:
-                while self._busy and not req.done:
-                    self._cv.wait()
-                if req.done:
-                    return _outcome(req)
-                self._busy = True
+            with self._lock:
                 batch = self._queue[:self._max]
                 del self._queue[:self._max]
             try:
                 self._run_batch(batch)
             finally:
-                with self._cv:
+                with self._lock:
                     for r in batch:
                         r.done = True
-                    self._busy = False
-                    self._cv.notify_all()
+                        if r is not req:
+                            r.event.set()
+                    if req.done and self._queue:
+                        self._queue[0].event.set()  # the next leader
+                    elif not self._queue:
+                        self._busy = False
+                        self._idle.notify_all()
+            if req.done:
+                return _outcome(req)
 
     def drain(self) -> None:
         """
         Wait until no commit is running or queued.
         """
-        with self._cv:
+        with self._lock:
             while self._busy or self._queue:
-                self._cv.wait(0.05)
+                self._idle.wait(0.05)
 
 
 def _outcome(req: Request) -> list[object]:

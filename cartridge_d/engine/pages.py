@@ -101,29 +101,32 @@ def branch_entry_size(key: Key) -> int:
     return 2 + KEY_HEAD_SIZE + len(key[1]) + len(key[2]) + 8
 
 
+def encode_leaf_entry(key: Key, value: Value) -> bytes:
+    """
+    One leaf entry; C{value} must be inline-sized bytes or an Overflow.
+    """
+    k = encode_key(key)
+    if isinstance(value, Overflow):
+        return b"".join((_U16.pack(len(k)), k, b"\x01",
+                         _OVERFLOW.pack(value.start, value.count, value.length, value.birth)))
+    return b"".join((_U16.pack(len(k)), k, b"\x00", _U16.pack(len(value)), value))
+
+
 def encode_leaf(keys: list[Key], values: list[Value]) -> bytes:
     """
-    Encode a leaf payload; every value must be inline-sized bytes or an
-    Overflow (the caller moves big values out first).
+    Encode a leaf payload (the caller moves big values out first).
     """
-    parts = []
-    for key, value in zip(keys, values):
-        k = encode_key(key)
-        parts.append(_U16.pack(len(k)))
-        parts.append(k)
-        if isinstance(value, Overflow):
-            parts.append(b"\x01")
-            parts.append(_OVERFLOW.pack(value.start, value.count, value.length, value.birth))
-        else:
-            parts.append(b"\x00")
-            parts.append(_U16.pack(len(value)))
-            parts.append(value)
-    return b"".join(parts)
+    return b"".join(encode_leaf_entry(k, v) for k, v in zip(keys, values))
 
 
-def decode_leaf(payload: bytes, count: int) -> tuple[list[Key], list[Value]]:
+def decode_leaf(payload: bytes, count: int) -> tuple[list[Key], list[Value], list[bytes | None]]:
+    """
+    Decode a leaf payload into keys, values and each entry's bytes (kept so
+    an unchanged entry is not encoded again when the leaf is rewritten).
+    """
     keys: list[Key] = []
     values: list[Value] = []
+    entries: list[bytes | None] = []
     off = 0
     for _ in range(count):
         (klen,) = _U16.unpack_from(payload, off)
@@ -131,6 +134,7 @@ def decode_leaf(payload: bytes, count: int) -> tuple[list[Key], list[Value]]:
         if end != off + 2 + klen:
             raise CorruptCartridge("bad key length in leaf")
         flag = payload[end]
+        start = off
         if flag == 0:
             (vlen,) = _U16.unpack_from(payload, end + 1)
             values.append(payload[end + 3:end + 3 + vlen])
@@ -141,9 +145,10 @@ def decode_leaf(payload: bytes, count: int) -> tuple[list[Key], list[Value]]:
         else:
             raise CorruptCartridge("bad value flag in leaf")
         keys.append(key)
+        entries.append(payload[start:off])
     if off > len(payload):
         raise CorruptCartridge("leaf entries overrun the page")
-    return keys, values
+    return keys, values, entries
 
 
 def encode_branch(keys: list[Key], children: list[int]) -> bytes:

@@ -29,7 +29,7 @@ from .pages import (
     decode_leaf,
     encode_blob,
     encode_branch,
-    encode_leaf,
+    encode_leaf_entry,
     fits_inline,
     frame,
     unframe,
@@ -75,9 +75,9 @@ class NodeStore:
         payload = raw[PAGE_HEADER_SIZE:]
         try:
             if ptype == PAGE_LEAF:
-                keys, vals = decode_leaf(payload, count)
+                keys, vals, enc = decode_leaf(payload, count)
                 size = btree.leaf_size(keys, vals, self.max_entry)
-                return Node(True, keys, vals, page, birth, size)
+                return Node(True, keys, vals, page, birth, size, enc)
             if ptype == PAGE_BRANCH:
                 keys, children = decode_branch(payload, count)
                 return Node(False, keys, children, page, birth, btree.branch_size(keys))
@@ -173,9 +173,15 @@ class PageWriter:
         written: dict[int, int] = {}
         for node, page in zip(dirty, numbers):
             if node.leaf:
-                vals = [self._place(node.keys[i], v) for i, v in enumerate(node.vals)]
-                payload = encode_leaf(node.keys, vals)
-                clean = Node(True, node.keys, vals, page, self.txn, node.size)
+                vals = list(node.vals)
+                enc: list[bytes | None] = (list(node.enc) if node.enc is not None
+                                           else [None] * len(vals))
+                for i, e in enumerate(enc):
+                    if e is None:
+                        vals[i] = v = self._place(node.keys[i], vals[i])
+                        enc[i] = encode_leaf_entry(node.keys[i], v)
+                payload = b"".join(enc)  # type: ignore[arg-type]
+                clean = Node(True, node.keys, vals, page, self.txn, node.size, enc)
                 ptype = PAGE_LEAF
             else:
                 kids = [written[id(c)] if isinstance(c, Node) else c for c in node.vals]

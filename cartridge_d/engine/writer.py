@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import queue
+import threading
 from typing import TYPE_CHECKING
 
 from crc32c import crc32c
@@ -29,7 +31,55 @@ FLUSH_BYTES = 1 << 20
 FIRST_EXTENT_BYTES = 256 << 10
 MAX_EXTENT_BYTES = 64 << 20
 
+#: A body this large gets its MD5 computed in a helper thread, in parallel
+#: with its CRC32Cs and writes (MD5 is the slowest step of a large PUT).
+PARALLEL_MD5_BYTES = 4 << 20
+
 _owners = itertools.count(1)
+
+
+class _Md5:
+    """
+    An MD5 that moves to a helper thread once the body is large, so hashing
+    (which releases the GIL) overlaps with checksumming and writing. At most
+    two pieces wait for it, so memory stays bounded.
+    """
+
+    def __init__(self) -> None:
+        self._md5 = hashlib.md5()
+        self._seen = 0
+        self._queue: queue.Queue[bytes | None] | None = None
+        self._thread: threading.Thread | None = None
+
+    def update(self, data: bytes) -> None:
+        self._seen += len(data)
+        if self._queue is not None:
+            self._queue.put(data)
+        elif self._seen >= PARALLEL_MD5_BYTES and len(data) >= 65536:
+            self._queue = queue.Queue(maxsize=2)
+            self._thread = threading.Thread(target=self._run, name="md5", daemon=True)
+            self._thread.start()
+            self._queue.put(data)
+        else:
+            self._md5.update(data)
+
+    def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            self._md5.update(data)
+
+    def digest(self) -> bytes:
+        self.stop()
+        return self._md5.digest()
+
+    def stop(self) -> None:
+        if self._queue is not None and self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._queue = None
 
 
 def chunk_size_for(block_size: int) -> int:
@@ -55,7 +105,7 @@ class Writer:
         self._inline_max = inline_max_for(block_size)
         self._hint = size_hint
         self._owner = next(_owners)
-        self._md5 = hashlib.md5()
+        self._md5 = _Md5()
         self._pieces: list[bytes] = []
         self._held = 0
         self._size = 0
@@ -152,5 +202,6 @@ class Writer:
         """
         self._done = True
         self._pieces = []
+        self._md5.stop()
         self._alloc.unreserve(self._owner, self._extents)
         self._extents = []
