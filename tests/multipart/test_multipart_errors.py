@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -29,15 +27,6 @@ BIG = os.urandom(5 * MIB)
 BIG2 = os.urandom(5 * MIB + 3)
 TAIL = b"the last part may be small"
 
-
-@pytest.fixture
-def h(tmp_path: Path) -> Iterator[MultipartHarness]:
-    harness = MultipartHarness(tmp_path)
-    harness.mkbucket("bkt")
-    try:
-        yield harness
-    finally:
-        harness.close()
 
 
 def _upload(h: MultipartHarness, key: str = "obj", bodies: tuple[bytes, ...] = (BIG, TAIL)) -> str:

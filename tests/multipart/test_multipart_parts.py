@@ -11,8 +11,6 @@ import hashlib
 import os
 import threading
 import zlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -27,15 +25,6 @@ from cartridge_d.objectstore.uploads import complete_upload
 P1 = os.urandom(5 * MIB)
 P2 = os.urandom(1000)
 
-
-@pytest.fixture
-def h(tmp_path: Path) -> Iterator[MultipartHarness]:
-    harness = MultipartHarness(tmp_path)
-    harness.mkbucket("bkt")
-    try:
-        yield harness
-    finally:
-        harness.close()
 
 
 def _crc_xml(value: str) -> str:
