@@ -11,6 +11,7 @@ leadership of the queue, never while a body is received or sent.
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import time
 import uuid as uuidlib
@@ -33,7 +34,7 @@ from .constants import (
 )
 from .errors import CartridgeFull, Closed, CorruptCartridge, EngineError
 from .freespace import Allocator, Pending, decode_freelist, encode_freelist
-from .header import Header, check_identity, decode_header, encode_header, slot_offsets
+from .header import Header, check_identity, encode_header, read_slots
 from .pages import blob_pages, encode_blob
 from .store import NodeStore, PageWriter
 from .txn import (
@@ -78,19 +79,14 @@ class _State:
 
 def _read_headers(file: BlockFile) -> Header:
     """
-    The newest valid header slot; NotACartridge / UnsupportedVersion for
-    files that are not ours, CorruptCartridge if no slot is valid.
+    The newest valid header slot. If neither slot is valid: NotACartridge
+    or UnsupportedVersion for files that are not ours (judged by slot 0),
+    CorruptCartridge for a cartridge whose both slots are damaged.
     """
-    raw0 = file.pread(HEADER_SIZE, 0)
-    check_identity(raw0)
-    slots = [decode_header(raw0)]
-    for off in slot_offsets(raw0):
-        h = decode_header(file.pread(HEADER_SIZE, off))
-        if h is not None and h.block_size == off:
-            slots.append(h)
-            break
-    valid = [h for h in slots if h is not None]
+    slot0, slot1 = read_slots(file)
+    valid = [h for h in (slot0, slot1) if h is not None]
     if not valid:
+        check_identity(file.pread(HEADER_SIZE, 0))
         raise CorruptCartridge("both header slots are damaged")
     return max(valid, key=lambda h: h.txn)
 
@@ -116,14 +112,17 @@ class Cartridge:
                                                  PAGE_FREELIST)
             try:
                 free, pending = decode_freelist(data)
-            except (ValueError, Exception) as e:
+            except (ValueError, struct.error) as e:
                 raise CorruptCartridge("bad free list: %s" % e) from e
         snapshots: tuple[SnapshotEntry, ...] = ()
         snap_birth = 0
         if header.snaptab_pages:
             data, snap_birth = self._store.read_blob(header.snaptab_start, header.snaptab_pages,
                                                      PAGE_SNAPSHOTS)
-            snapshots = decode_snapshots(data)
+            try:
+                snapshots = decode_snapshots(data)
+            except (ValueError, struct.error) as e:
+                raise CorruptCartridge("bad snapshot table: %s" % e) from e
         max_blocks = None if max_size is None else max(max_size // bs, header.total_blocks)
         self._alloc = Allocator(file, bs, header.total_blocks, max_blocks, free, pending)
         self._state = _State(header, snapshots, snap_birth)

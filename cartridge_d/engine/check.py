@@ -13,7 +13,9 @@ MD5. Damage becomes a finding, never an exception.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import struct
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -35,9 +37,9 @@ from .constants import (
     PAGE_FREELIST,
     PAGE_SNAPSHOTS,
 )
-from .errors import ChecksumMismatch, CorruptCartridge
+from .errors import ChecksumMismatch, CorruptCartridge, NotACartridge, UnsupportedVersion
 from .freespace import Pending, decode_freelist, pinned
-from .header import Header, check_identity, decode_header, slot_offsets
+from .header import Header, check_identity, read_slots
 from .pages import Overflow
 from .store import NodeStore
 from .txn import SnapshotEntry, decode_snapshots
@@ -158,16 +160,9 @@ class _Checker:
         self.report = CheckReport(path)
 
     def headers(self) -> Header | None:
-        raw0 = self.file.pread(HEADER_SIZE, 0)
-        check_identity(raw0)
-        h0 = decode_header(raw0)
-        h1 = None
-        for off in slot_offsets(raw0):
-            h = decode_header(self.file.pread(HEADER_SIZE, off))
-            if h is not None and h.block_size == off:
-                h1 = h
-                break
+        h0, h1 = read_slots(self.file)
         if h0 is None and h1 is None:
+            check_identity(self.file.pread(HEADER_SIZE, 0))
             self.report.error("both header slots are damaged")
             return None
         for n, h in ((0, h0), (1, h1)):
@@ -202,7 +197,7 @@ class _Checker:
             try:
                 data, _ = store.read_blob(h.freelist_start, h.freelist_pages, PAGE_FREELIST)
                 free, pending = decode_freelist(data)
-            except (CorruptCartridge, ValueError) as e:
+            except (CorruptCartridge, ValueError, struct.error) as e:
                 r.error("free list: %s" % e)
         snapshots: tuple[SnapshotEntry, ...] = ()
         if h.snaptab_pages:
@@ -210,7 +205,7 @@ class _Checker:
             try:
                 data, _ = store.read_blob(h.snaptab_start, h.snaptab_pages, PAGE_SNAPSHOTS)
                 snapshots = decode_snapshots(data)
-            except (CorruptCartridge, ValueError) as e:
+            except (CorruptCartridge, ValueError, struct.error, UnicodeDecodeError) as e:
                 r.error("snapshot table: %s" % e)
         walker = _Walker(store, r)
         catalog = _Catalog(self, store)
@@ -262,7 +257,6 @@ class _Checker:
         # every block a snapshot reads must be live or pinned, never free
         covered = sorted([(s, s + c) for s, c, _ in live] +
                          [(p.start, p.start + p.count) for p in pending])
-        import bisect
         starts = [a for a, _ in covered]
         for s, c, what in snap_runs:
             i = bisect.bisect_right(starts, s) - 1
@@ -371,8 +365,14 @@ def check(path: str, data: bool = False, *, _file: BlockFile | None = None) -> C
     for files that are not ours; every kind of damage is a finding.
     """
     file = _file or OsFile.open(path, writable=False)
+    checker = _Checker(path, file, data)
     try:
-        return _Checker(path, file, data).run()
+        return checker.run()
+    except (NotACartridge, UnsupportedVersion):
+        raise
+    except Exception as e:  # damage the checks above did not foresee
+        checker.report.error("check stopped: %s: %s" % (type(e).__name__, e))
+        return checker.report
     finally:
         if _file is None:
             file.close()

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from crc32c import crc32c
 
 from .constants import HEADER_SIZE, MAGIC, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, VERSION_MAJOR, VERSION_MINOR
 from .errors import NotACartridge, UnsupportedVersion
 from .types import Fuses
+
+if TYPE_CHECKING:
+    from .blockfile import BlockFile
 
 _LAYOUT = struct.Struct("<8sHHIQQQBBBBI" "QQQQQ16sQQQ")
 _CRC_AT = HEADER_SIZE - 4
@@ -95,6 +99,22 @@ def decode_header(raw: bytes) -> Header | None:
                   fuses=Fuses(fv, fa, fs), txn=txn, freelist_start=fl_start,
                   freelist_pages=fl_pages, snaptab_start=st_start, snaptab_pages=st_pages,
                   uuid=uuid, created_ns=created, objects=objects, buckets=buckets)
+
+
+def read_slots(file: "BlockFile") -> tuple[Header | None, Header | None]:
+    """
+    Both header slots, each None unless valid. Slot 1 sits at one block
+    size from the start; if slot 0 is damaged its block size field is not
+    trusted and every legal block size is tried.
+    """
+    raw0 = file.pread(HEADER_SIZE, 0)
+    slot0 = decode_header(raw0)
+    offsets = [slot0.block_size] if slot0 is not None else slot_offsets(raw0)
+    for off in offsets:
+        h = decode_header(file.pread(HEADER_SIZE, off))
+        if h is not None and h.block_size == off:
+            return slot0, h
+    return slot0, None
 
 
 def slot_offsets(raw0: bytes) -> list[int]:
