@@ -190,10 +190,16 @@ def open_journal(cartridge: Any, path: str, log: Logger) -> Any:
     neither side can use is released (docs/journal.md, "Reconciliation").
     Replay problems (a torn tail, damage) are logged by the journal.
     """
-    from cartridge_d.journal import Journal, JournalError
+    from cartridge_d.journal import Journal, JournalError, ReplayEvent
+
+    def report(event: ReplayEvent) -> None:
+        emit = log.error if event.kind == "damage" else log.warn
+        emit("Journal {path}: {kind} at offset {offset} ({dropped} bytes dropped): {reason}",
+             path=path, kind=event.kind, offset=event.offset, dropped=event.dropped,
+             reason=event.reason)
 
     try:
-        journal = Journal.open(path)
+        journal = Journal.open(path, reporter=report)
         released = journal.reconcile(cartridge.list_detached())
         for ref in released:
             cartridge.release_detached(ref)

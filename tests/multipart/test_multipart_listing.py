@@ -6,7 +6,6 @@ truncation, prefix and delimiter, and their parameter errors.
 from __future__ import annotations
 
 
-import pytest
 
 from mp_harness import MultipartHarness, tag
 
