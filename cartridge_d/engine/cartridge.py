@@ -17,7 +17,7 @@ import time
 import uuid as uuidlib
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .blockfile import BlockFile, OsFile, sync_directory
 from .commitqueue import CommitQueue, Request
@@ -471,10 +471,16 @@ class Cartridge:
         return View(self._store, s.root, s.txn, lambda: self._unpin(s.txn),
                     lambda: not self._closed)
 
-    def snapshot_export(self, name: str, path: str) -> None:
+    def snapshot_export(self, name: str, path: str,
+                        progress: Callable[[int, int], None] | None = None) -> None:
+        """
+        Copy snapshot C{name} into a new cartridge file at C{path}; calls
+        C{progress(records copied, records)} as it goes.
+        """
         from .export import export_view
+        total = next((s.objects for s in self._state.snapshots if s.name == name), 0)
         with self.snapshot_view(name) as v:
-            export_view(self, v, path)
+            export_view(self, v, path, progress, total)
 
     def vacuum(self) -> int:
         """

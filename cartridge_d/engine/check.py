@@ -98,9 +98,11 @@ class _Walker:
     Walks catalog trees, recording the pages and runs they use.
     """
 
-    def __init__(self, store: NodeStore, report: CheckReport) -> None:
+    def __init__(self, store: NodeStore, report: CheckReport,
+                 advance: Callable[[int], None]) -> None:
         self.store = store
         self.report = report
+        self.advance = advance
         self.visited: set[int] = set()
 
     def walk(self, root: int, label: str, entry: Callable[[Key, bytes], None],
@@ -119,6 +121,7 @@ class _Walker:
         if page in self.visited:
             return  # shared with a tree walked before: its subtree was checked
         self.visited.add(page)
+        self.advance(self.store.block_size)
         runs.append((page, 1, "%s page" % label))
         try:
             node = self.store.read_node(page)
@@ -152,12 +155,29 @@ class _Walker:
             self._node(child, bounds[i], bounds[i + 1], depth + 1, depths, label, entry, runs)
 
 
+#: Reports progress: (bytes read so far, estimated bytes to read).
+Progress = Callable[[int, int], None]
+
+
 class _Checker:
-    def __init__(self, path: str, file: BlockFile, data: bool) -> None:
+    def __init__(self, path: str, file: BlockFile, data: bool,
+                 progress: Progress | None = None) -> None:
         self.path = path
         self.file = file
         self.data = data
         self.report = CheckReport(path)
+        self._progress = progress
+        self._done = 0
+        self._total = 1
+
+    def advance(self, nbytes: int) -> None:
+        """
+        Count C{nbytes} read, and tell the progress callback now and then.
+        """
+        before = self._done
+        self._done += nbytes
+        if self._progress is not None and (self._done >> 22) != (before >> 22):
+            self._progress(min(self._done, self._total), self._total)
 
     def headers(self) -> Header | None:
         h0, h1 = read_slots(self.file)
@@ -183,6 +203,7 @@ class _Checker:
         store = NodeStore(self.file, bs, 256)
         size = self.file.size()
         r.counts.update(txn=h.txn, block_size=bs, total_blocks=h.total_blocks)
+        self._total = max(1, (h.total_blocks - h.free_blocks) * bs)
         if size < h.total_blocks * bs:
             r.error("file has %d bytes, header says %d blocks" % (size, h.total_blocks))
             return r
@@ -207,7 +228,7 @@ class _Checker:
                 snapshots = decode_snapshots(data)
             except (CorruptCartridge, ValueError, struct.error, UnicodeDecodeError) as e:
                 r.error("snapshot table: %s" % e)
-        walker = _Walker(store, r)
+        walker = _Walker(store, r, self.advance)
         catalog = _Catalog(self, store)
         walker.walk(h.catalog_root, "catalog", catalog.entry, live)
         catalog.finish(h, live)
@@ -224,6 +245,8 @@ class _Checker:
         r.counts.update(snapshots=len(snapshots), free_blocks=sum(c for _, c in free),
                         pinned_blocks=sum(p.count for p in pending))
         self.account(h, live, free, pending, snap_runs)
+        if self._progress is not None:
+            self._progress(self._total, self._total)
         return r
 
     def account(self, h: Header, live: list[tuple[int, int, str]], free: list[tuple[int, int]],
@@ -328,6 +351,7 @@ class _Catalog:
             for off in range(0, ref.size, 1 << 20):
                 md5.update(read_segment(self.checker.file, self.store.block_size, ref, off,
                                         min(ref.size, off + (1 << 20))))
+                self.checker.advance(min(1 << 20, ref.size - off))
         except ChecksumMismatch as e:
             self.report.error("%s: %s" % (name, e))
             return
@@ -358,14 +382,17 @@ class _Catalog:
                         data_extents=len(self.table), detached=len(self.detached))
 
 
-def check(path: str, data: bool = False, *, _file: BlockFile | None = None) -> CheckReport:
+def check(path: str, data: bool = False, *, progress: Progress | None = None,
+          _file: BlockFile | None = None) -> CheckReport:
     """
     Check the cartridge at C{path} (read-only; no lock is taken, so check a
     cartridge no process is writing). NotACartridge / UnsupportedVersion
     for files that are not ours; every kind of damage is a finding.
+    C{progress}, if given, is called now and then with (bytes read,
+    estimated bytes to read), for a progress bar.
     """
     file = _file or OsFile.open(path, writable=False)
-    checker = _Checker(path, file, data)
+    checker = _Checker(path, file, data, progress)
     try:
         return checker.run()
     except (NotACartridge, UnsupportedVersion):

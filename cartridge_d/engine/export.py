@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from . import btree
 from .codec import decode_object, seq_of
@@ -40,10 +40,12 @@ def _copy(src: "Cartridge", view: View, dst: "Cartridge", ref: DataRef) -> DataR
         raise
 
 
-def export_view(src: "Cartridge", view: View, path: str) -> None:
+def export_view(src: "Cartridge", view: View, path: str,
+                progress: Callable[[int, int], None] | None = None, total: int = 0) -> None:
     """
     Write everything C{view} sees to a new cartridge at C{path} (which must
-    not exist), with the source's block size and fuses.
+    not exist), with the source's block size and fuses. C{progress} is
+    called with (object records copied, C{total}) after each batch.
     """
     from .cartridge import Cartridge
     if os.path.exists(path):
@@ -54,6 +56,7 @@ def export_view(src: "Cartridge", view: View, path: str) -> None:
         for b in view.list_buckets():
             dst.put_bucket(b)
         batch: list[object] = []
+        done = 0
         for k, v in btree.scan(src._store.load, view._root, (KIND_OBJECT, b"", b"", 0)):
             if k[0] != KIND_OBJECT:
                 break
@@ -62,8 +65,13 @@ def export_view(src: "Cartridge", view: View, path: str) -> None:
             batch.append(ImportObject(replace(rec, segments=segs), seq_of(k)))
             if len(batch) >= _BATCH:
                 dst._submit(batch)  # type: ignore[arg-type]
+                done += len(batch)
                 batch = []
+                if progress is not None:
+                    progress(done, total)
         if batch:
             dst._submit(batch)  # type: ignore[arg-type]
+        if progress is not None:
+            progress(total, total)
     finally:
         dst.close()

@@ -194,7 +194,7 @@ class Allocator:
         allows, else as far as it allows; CartridgeFull if it cannot grow.
         """
         missing = need - self.free.tail(self.total)
-        step = max(missing, self.total // 4, GROW_MIN_BYTES // self._bs)
+        step = max(missing, self.total // 8, GROW_MIN_BYTES // self._bs)
         new_total = self.total + step
         if self.max_blocks is not None:
             new_total = min(new_total, self.max_blocks)
