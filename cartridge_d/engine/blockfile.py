@@ -4,6 +4,8 @@ The file layer under the engine: positional reads and writes, sync, size.
 Everything the engine does to the disk goes through one L{BlockFile}, so
 tests can substitute a file that loses unsynced writes (power loss) or dies
 mid-commit (docs/format.md, "What durability relies on").
+
+test-case-name: tests.engine.test_engine_faults
 """
 
 from __future__ import annotations

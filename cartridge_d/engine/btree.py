@@ -10,6 +10,8 @@ keeping the old root.
 
 Nodes split by encoded size, so keys and values of any length up to the
 limits fit; values too large for a leaf go to overflow pages at flush.
+
+test-case-name: tests.engine.test_engine_properties
 """
 
 from __future__ import annotations

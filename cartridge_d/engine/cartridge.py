@@ -6,6 +6,8 @@ Threads: every public method may be called from any thread. Writers and
 views never block each other or the commit; commits from many threads are
 grouped (L{CommitQueue}); the only lock a commit holds for long is its
 leadership of the queue, never while a body is received or sent.
+
+test-case-name: tests.engine.test_engine_api
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ block exactly once: header, catalog page, overflow run, free list, snapshot
 table, data extent (live, old version, detached), pinned for a snapshot, or
 free. With C{data}, it also reads every body and verifies its CRC32Cs and
 MD5. Damage becomes a finding, never an exception.
+
+test-case-name: tests.engine.test_engine_files
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ Records use a compact positional encoding: unsigned LEB128 varints for
 integers and lengths, length-prefixed UTF-8 for strings. Bucket and key are
 not repeated in the record (they are in the catalog key), so a small object's
 record costs little more than its metadata.
+
+test-case-name: tests.engine.test_engine_properties
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ requests it ran, and hands leadership to the oldest waiting request's
 thread, if any. While it syncs, new requests queue up for the next leader,
 so the more threads commit at once, the more requests each sync carries.
 Each thread sleeps on its own event, so a commit wakes only its callers.
+
+test-case-name: tests.engine.test_engine_concurrency
 """
 
 from __future__ import annotations

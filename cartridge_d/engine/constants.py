@@ -3,6 +3,8 @@ Numbers that define the cartridge file format, version 2.0.
 
 Every value here is specified, with its reasons, in docs/format.md; this
 module only gives them names. Changing one changes the format.
+
+test-case-name: tests.engine.test_engine_properties
 """
 
 #: Bytes 0-7 of both header slots (docs/format.md, "Header slots"). Kept

@@ -4,6 +4,8 @@ Errors raised by the cartridge engine.
 One class per condition a caller may want to handle differently, all
 subclasses of L{EngineError} (the bbolt errors.go idea). The object store
 turns them into S3 errors at its boundary.
+
+test-case-name: tests.engine.test_engine_files
 """
 
 

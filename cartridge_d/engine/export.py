@@ -4,6 +4,8 @@ Snapshot export: copy what a view sees into a new cartridge file.
 The copy is logical (buckets, then every object version with its version
 id and order), so the new file is compact. Bodies are streamed through a
 writer, verified on the way out; shared extents become separate copies.
+
+test-case-name: tests.engine.test_engine_space
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ Freed space is not reusable at once. Every freed run remembers the txn that
 wrote it (birth) and the txn that freed it; it becomes free again only when
 the freeing commit is durable and no pin (a reader's view or a snapshot) lies
 in [birth, freed), that is, nobody can still read it.
+
+test-case-name: tests.engine.test_engine_properties
 """
 
 from __future__ import annotations

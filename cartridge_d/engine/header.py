@@ -6,6 +6,8 @@ size, total and free blocks, catalog root, fuse bytes 40-42). Our fields
 follow; the last 4 bytes of the 256 are a CRC32C of the rest. Commit N
 writes slot N % 2, so the previous commit's slot is never touched while a
 new one is written.
+
+test-case-name: tests.engine.test_engine_files
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Page framing and B+tree node encoding (docs/format.md, "Pages" and
 A page is one block: a 16-byte frame (CRC32C, type, level, entry count,
 birth txn) and a payload. The CRC covers the page number too, so a page
 written to the wrong place fails its check.
+
+test-case-name: tests.engine.test_engine_properties
 """
 
 from __future__ import annotations

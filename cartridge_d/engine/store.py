@@ -6,6 +6,8 @@ The cache holds at most C{cache_pages} nodes whatever the catalog size, so
 memory does not grow with the object count. Pages are immutable while
 anyone can read them, so cached nodes never go stale; a reused page number
 is simply overwritten in the cache when it is written again.
+
+test-case-name: tests.engine.test_engine_properties
 """
 
 from __future__ import annotations

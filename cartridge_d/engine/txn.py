@@ -10,6 +10,8 @@ Data extents are reference counted in the extent table (key space
 KIND_EXTENT): a record that links blocks another record already uses (a
 copy) adds a reference instead of copying bytes, and blocks are freed only
 when the last reference goes.
+
+test-case-name: tests.engine.test_engine_api
 """
 
 from __future__ import annotations

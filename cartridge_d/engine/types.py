@@ -6,6 +6,8 @@ L{cartridge_d.objectstore} (which gives them S3 meaning). They are frozen so
 that a record read by one thread can be handed to another without copying,
 and plain so that the engine's record codec (docs/format.md, "Object
 records") can encode every field without knowing what S3 makes of it.
+
+test-case-name: tests.engine.test_engine_properties
 """
 
 from __future__ import annotations

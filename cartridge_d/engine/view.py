@@ -4,6 +4,8 @@ Read-only views of one committed state, and range reads of object data.
 A view pins the transaction it started from: no block that state can reach
 is reused until the view is closed (docs/format.md, "Free space"). Views do
 no locking while they read; pages they can reach are immutable.
+
+test-case-name: tests.engine.test_engine_api
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ Memory stays bounded: at most one flush unit (1 MiB, or one write call if
 larger) is held. Extents grow geometrically (or follow the size hint), so a
 large body gets a few large extents and one pwrite per MiB. Small bodies
 stay in memory and are stored inline in the object record.
+
+test-case-name: tests.engine.test_engine_space
 """
 
 from __future__ import annotations
