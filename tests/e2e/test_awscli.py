@@ -29,10 +29,7 @@ def aws(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory):  # type: igno
         pytest.skip("aws-cli is not installed")
     home = tmp_path_factory.mktemp("aws")
     config = home / "config"
-    # Multipart uploads are a separate feature (issue 5); until they land the
-    # 20 MiB copy stays a single PUT.
-    config.write_text("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n"
-                      "    multipart_threshold = 64MB\n")
+    config.write_text("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n")
     env = dict(os.environ, AWS_ACCESS_KEY_ID=daemon.keys.access_key,
                AWS_SECRET_ACCESS_KEY=daemon.keys.secret_key, AWS_CONFIG_FILE=str(config),
                AWS_SHARED_CREDENTIALS_FILE=str(home / "none"), HOME=str(home))
