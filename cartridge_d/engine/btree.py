@@ -30,7 +30,7 @@ class Node:
     page numbers or in-memory Nodes not yet written.
     """
 
-    __slots__ = ("leaf", "keys", "vals", "page", "birth", "size", "enc")
+    __slots__ = ("leaf", "keys", "vals", "page", "birth", "size", "enc", "gen")
 
     def __init__(self, leaf: bool, keys: list[Key], vals: list[Any], page: int | None,
                  birth: int, size: int, enc: list[bytes | None] | None = None) -> None:
@@ -43,6 +43,15 @@ class Node:
         self.size = size
         #: leaf only: each entry's encoding, or None where it changed
         self.enc = enc
+        #: the undo generation that created this unwritten node (see put)
+        self.gen = -1
+
+
+def _new(tx: "TreeContext", leaf: bool, keys: list[Key], vals: list[Any], size: int,
+         enc: list[bytes | None] | None = None) -> Node:
+    node = Node(leaf, keys, vals, None, tx.txn, size, enc)
+    node.gen = tx.gen
+    return node
 
 
 def _enc(node: Node) -> list[bytes | None]:
@@ -61,6 +70,9 @@ class TreeContext(Protocol):
     txn: int
     capacity: int
     max_entry: int
+    #: Unwritten nodes made in this generation may be changed in place: no
+    #: undo mark (L{cartridge_d.engine.txn.Txn.mark}) can reach them.
+    gen: int
 
     def load(self, ref: Node | int) -> Node: ...
 
@@ -89,6 +101,15 @@ def get(load: Callable[[Node | int], Node], root: Ref, key: Key) -> Value | None
     i = bisect_left(node.keys, key)
     if i < len(node.keys) and node.keys[i] == key:
         return node.vals[i]  # type: ignore[no-any-return]
+    return None
+
+
+def seek(load: Callable[[Node | int], Node], root: Ref, start: Key) -> tuple[Key, Value] | None:
+    """
+    The first (key, value) with key >= C{start}, or None.
+    """
+    for item in scan(load, root, start):
+        return item
     return None
 
 
@@ -142,28 +163,32 @@ def _split(tx: TreeContext, node: Node, append: bool = False) -> list[tuple[Key 
             i += 1
         i = max(i, 1)
         enc = _enc(node)
-        left = Node(True, keys[:i], vals[:i], None, tx.txn, sum(sizes[:i]), enc[:i])
-        right = Node(True, keys[i:], vals[i:], None, tx.txn, node.size - left.size, enc[i:])
+        left = _new(tx, True, keys[:i], vals[:i], sum(sizes[:i]), enc[:i])
+        right = _new(tx, True, keys[i:], vals[i:], node.size - left.size, enc[i:])
         return [(None, left)] + [(keys[i], right)]
     sizes = [branch_entry_size(k) for k in keys]
     acc, m = 8, 0
     while m < len(keys) - 1 and acc + sizes[m] <= target:
         acc += sizes[m]
         m += 1
-    left = Node(False, keys[:m], vals[:m + 1], None, tx.txn, branch_size(keys[:m]))
-    right = Node(False, keys[m + 1:], vals[m + 1:], None, tx.txn, branch_size(keys[m + 1:]))
+    left = _new(tx, False, keys[:m], vals[:m + 1], branch_size(keys[:m]))
+    right = _new(tx, False, keys[m + 1:], vals[m + 1:], branch_size(keys[m + 1:]))
     return [(None, left), (keys[m], right)]
 
 
 def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key | None, Node]]:
     keys = node.keys
+    own = node.gen == tx.gen
     if node.leaf:
         i = bisect_left(keys, key)
-        nk = list(keys)
-        nv = list(node.vals)
-        ne = _enc(node)
+        if own:
+            if node.enc is None:
+                node.enc = [None] * len(keys)
+            nk, nv, ne = keys, node.vals, node.enc
+        else:
+            nk, nv, ne = list(keys), list(node.vals), _enc(node)
         add = leaf_entry_size(key, value, tx.max_entry)
-        if i < len(keys) and keys[i] == key:
+        if i < len(nk) and nk[i] == key:
             old = nv[i]
             if isinstance(old, Overflow):
                 tx.free_overflow(old)
@@ -175,12 +200,19 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
             nv.insert(i, value)
             ne.insert(i, None)
             size = node.size + add
-        tx.retire(node)
-        return _split(tx, Node(True, nk, nv, None, tx.txn, size, ne), i == len(nk) - 1)
+        if own:
+            node.size = size
+            new = node
+        else:
+            tx.retire(node)
+            new = _new(tx, True, nk, nv, size, ne)
+        return _split(tx, new, i == len(nk) - 1)
     i = bisect_right(keys, key)
     parts = _put(tx, tx.load(node.vals[i]), key, value)
-    nk = list(keys)
-    nv = list(node.vals)
+    if own:
+        nk, nv = keys, node.vals
+    else:
+        nk, nv = list(keys), list(node.vals)
     nv[i] = parts[0][1]
     size = node.size
     for j, (sep, child) in enumerate(parts[1:]):
@@ -188,8 +220,13 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
         nk.insert(i + j, sep)
         nv.insert(i + 1 + j, child)
         size += branch_entry_size(sep)
-    tx.retire(node)
-    return _split(tx, Node(False, nk, nv, None, tx.txn, size), i + len(parts) == len(nv))
+    if own:
+        node.size = size
+        new = node
+    else:
+        tx.retire(node)
+        new = _new(tx, False, nk, nv, size)
+    return _split(tx, new, i + len(parts) == len(nv))
 
 
 def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
@@ -197,12 +234,11 @@ def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
     Return the root of a tree like C{root} with C{key} set to C{value}.
     """
     if root is None:
-        return Node(True, [key], [value], None, tx.txn,
-                    leaf_entry_size(key, value, tx.max_entry))
+        return _new(tx, True, [key], [value], leaf_entry_size(key, value, tx.max_entry))
     parts = _put(tx, tx.load(root), key, value)
     while len(parts) > 1:
         keys = [sep for sep, _ in parts[1:] if sep is not None]
-        node = Node(False, keys, [n for _, n in parts], None, tx.txn, branch_size(keys))
+        node = _new(tx, False, keys, [n for _, n in parts], branch_size(keys))
         parts = _split(tx, node)
     return parts[0][1]
 
@@ -219,14 +255,13 @@ def _merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> None:
         size = left.size + right.size
         if size > tx.capacity:
             return
-        merged = Node(True, left.keys + right.keys, left.vals + right.vals, None, tx.txn, size,
+        merged = _new(tx, True, left.keys + right.keys, left.vals + right.vals, size,
                       _enc(left) + _enc(right))
     else:
         size = left.size + right.size - 8 + branch_entry_size(sep)
         if size > tx.capacity:
             return
-        merged = Node(False, left.keys + [sep] + right.keys, left.vals + right.vals,
-                      None, tx.txn, size)
+        merged = _new(tx, False, left.keys + [sep] + right.keys, left.vals + right.vals, size)
     tx.retire(left)
     tx.retire(right)
     nv[left_i:left_i + 2] = [merged]
@@ -247,8 +282,8 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
             return None, old
         size = node.size - leaf_entry_size(key, old, tx.max_entry)
         enc = _enc(node)
-        return Node(True, keys[:i] + keys[i + 1:], node.vals[:i] + node.vals[i + 1:],
-                    None, tx.txn, size, enc[:i] + enc[i + 1:]), old
+        return _new(tx, True, keys[:i] + keys[i + 1:], node.vals[:i] + node.vals[i + 1:],
+                    size, enc[:i] + enc[i + 1:]), old
     i = bisect_right(keys, key)
     child, old = _delete(tx, tx.load(node.vals[i]), key)
     if old is None:
@@ -265,7 +300,7 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
         nv[i] = child
         if child.size < tx.capacity // 4 and len(nv) > 1:
             _merge(tx, nk, nv, i)
-    return Node(False, nk, nv, None, tx.txn, branch_size(nk)), old
+    return _new(tx, False, nk, nv, branch_size(nk)), old
 
 
 def delete(tx: TreeContext, root: Ref, key: Key) -> tuple[Ref, Value | None]:

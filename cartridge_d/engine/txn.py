@@ -207,6 +207,7 @@ class Txn:
         self.claimed: dict[int, int] = {}
         self.changed = False
         self._seq_index = 0
+        self.gen = 0
         self._buckets: dict[str, BucketRecord] = {}
 
     # -- TreeContext ---------------------------------------------------------
@@ -224,6 +225,7 @@ class Txn:
     # -- undo ----------------------------------------------------------------
 
     def mark(self) -> "_Mark":
+        self.gen += 1  # nodes made before now are shared with the mark
         return _Mark(self.root, self.objects, self.buckets, self.snapshots,
                      self.snapshots_changed, len(self.freed), dict(self.claimed), self.changed,
                      self._seq_index)
@@ -339,6 +341,8 @@ class Txn:
         for k, v in object_versions(self.load, self.root, bucket.encode(), key.encode()):
             if decode_object(bucket, key, self.store.value(v)).version_id == NULL_VERSION:
                 return k
+            if not (self.fuses.versioning and self._bucket(bucket).versioning):
+                return None  # a bucket never versioned has only null versions
         return None
 
     def _latest(self, bucket: str, key: str) -> ObjectRecord | None:
