@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
+from cartridge_d.cli.progress import Progress
 from cartridge_d.engine import Cartridge
 from cartridge_d.engine.types import BucketRecord, Fuses, ObjectRecord
 
@@ -240,7 +241,8 @@ def fsck(args: argparse.Namespace) -> int:
 
     if not os.path.exists(args.path):
         raise CommandError(f"{args.path}: no such file")
-    report = check(args.path, data=args.data)
+    with Progress("checking data" if args.data else "checking") as progress:
+        report = check(args.path, data=args.data, progress=progress.update)
     print(report)
     journal_ok = _check_journal(args.path)
     return 0 if report.ok and journal_ok else 1
@@ -287,7 +289,8 @@ def snapshot(args: argparse.Namespace) -> int:
         else:
             if os.path.exists(args.dest):
                 raise CommandError(f"{args.dest}: already exists")
-            cart.snapshot_export(args.name, args.dest)
+            with Progress("exporting") as progress:
+                cart.snapshot_export(args.name, args.dest, progress=progress.update)
             print(f"exported snapshot {args.name} to {args.dest}")
     return 0
 

@@ -199,3 +199,27 @@ def test_vacuum_gives_space_back(cart: str, tmp_path: Path,
     assert os.path.getsize(cart) < before
     code, out, _ = run(capsys, "fsck", cart)
     assert code == 0, out
+
+
+def test_progress_bar_draws_only_on_a_terminal() -> None:
+    """
+    The progress bar draws a percentage on a terminal and writes nothing to
+    a pipe or file, so scripts get clean output.
+    """
+    import io
+
+    from cartridge_d.cli.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Terminal()
+    with Progress("checking", tty) as p:
+        p.update(50, 100)
+        p.update(100, 100)
+    assert "checking [" in tty.getvalue() and "100%" in tty.getvalue()
+    pipe = io.StringIO()
+    with Progress("checking", pipe) as p:
+        p.update(100, 100)
+    assert pipe.getvalue() == ""
