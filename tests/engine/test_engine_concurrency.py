@@ -126,3 +126,42 @@ def test_check_progress(cart_path: str) -> None:
     seen: list[tuple[int, int]] = []
     assert check(cart_path, data=True, progress=lambda d, t: seen.append((d, t))).ok
     assert len(seen) >= 2 and seen[-1][0] == seen[-1][1]
+
+
+def test_failed_requests_in_a_group_commit_are_undone_alone(cart_path: str) -> None:
+    """
+    Threads racing to create the same keys with if_none_match: exactly one
+    wins each key, the losers get PreconditionFailed and change nothing,
+    although their requests share commits with the winners'.
+    """
+    from cartridge_d.engine import PreconditionFailed
+    with Cartridge.open(cart_path) as cart:
+        make_bucket(cart)
+        wins: list[tuple[str, int]] = []
+        losses: list[str] = []
+        lock = threading.Lock()
+
+        def racer(t: int) -> None:
+            for i in range(30):
+                key = "race-%02d" % i
+                try:
+                    cart.put_object(record("b", key, store(cart, content(key, t))),
+                                    if_none_match=True)
+                    with lock:
+                        wins.append((key, t))
+                except PreconditionFailed:
+                    with lock:
+                        losses.append(key)
+        threads = [threading.Thread(target=racer, args=(t,)) for t in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        assert sorted(k for k, _ in wins) == ["race-%02d" % i for i in range(30)]
+        assert len(losses) == 30 * 7
+        with cart.view() as v:
+            for key, t in wins:
+                rec = v.get_object("b", key)
+                assert rec is not None and v.read(rec, 0, rec.size) == content(key, t)
+    report = check(cart_path, data=True)
+    assert report.ok and report.counts["leaked_blocks"] == 0, str(report)
