@@ -124,11 +124,13 @@ class Acks:
     @ivar parts: (upload id, part number) -> ETag of acknowledged parts.
     @ivar objects: key -> body of acknowledged Completes.
     @ivar attempted: key -> (upload id, body) of every Complete sent.
+    @ivar keys: upload id -> key of every upload created.
     """
 
     parts: dict[tuple[str, int], str] = field(default_factory=dict)
     objects: dict[str, bytes] = field(default_factory=dict)
     attempted: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -144,6 +146,8 @@ def _small_uploads(client: Any, acks: Acks, cycle: int, stop: threading.Event) -
         bodies = [os.urandom(5 * MIB), os.urandom(3000)] if i % 4 == 0 else [os.urandom(2000 + i)]
         try:
             upload_id = client.create_multipart_upload(Bucket="bkt", Key=key)["UploadId"]
+            with acks.lock:
+                acks.keys[upload_id] = key
             parts = []
             for n, body in enumerate(bodies, 1):
                 etag = client.upload_part(Bucket="bkt", Key=key, UploadId=upload_id,
@@ -207,13 +211,9 @@ def _verify(client: Any, acks: Acks, long_id: str) -> None:
         if upload_id == long_id:
             assert n in listed
         elif upload_id in live:
-            parts = client.list_parts(Bucket="bkt", Key=_key_of(acks, upload_id),
+            parts = client.list_parts(Bucket="bkt", Key=acks.keys[upload_id],
                                       UploadId=upload_id)["Parts"]
             assert (n, etag) in [(p["PartNumber"], p["ETag"]) for p in parts]
-
-
-def _key_of(acks: Acks, upload_id: str) -> str:
-    return next(k for k, (u, _) in acks.attempted.items() if u == upload_id)
 
 
 def test_sigkill_loops_during_parts_and_completes(tmp_path: Path) -> None:
