@@ -83,6 +83,13 @@ def _fmt(v: float) -> str:
     return f"{v:.2f}"
 
 
+def _ratio(r: float) -> str:
+    """
+    Two significant figures at least, so 0.004x does not print as 0.00x.
+    """
+    return f"{r:.2f}x" if r >= 0.1 else f"{r:.2g}x"
+
+
 def _median(records: list[Record], peer: str, metric: str) -> tuple[float | None, float | None, int]:
     got = [r for r in records if r.peer == peer and r.metric == metric and r.value is not None]
     if not got:
@@ -115,7 +122,7 @@ def table(records: list[Record], peers: list[str]) -> list[list[str]]:
             if not m.ratio:
                 row.append("-")
             else:
-                row.append("n/a" if ours is None or not theirs else f"{ours / theirs:.2f}x")
+                row.append("n/a" if ours is None or not theirs else _ratio(ours / theirs))
         rows.append(row)
     return rows
 

@@ -113,6 +113,7 @@ def main(argv: list[str]) -> int:
     notes: list[str] = []
     CACHE.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="run-", dir=CACHE))
+    versions = {name: version_of(name) for name in args.peers}
     running = start_all(args.peers, root, notes)
     records: list[Record] = []
     t_start = time.monotonic()
@@ -147,7 +148,6 @@ def main(argv: list[str]) -> int:
     finally:
         stop_all(running, notes)
     elapsed = time.monotonic() - t_start
-    versions = {name: version_of(name) for name in args.peers}
     rows = table(records, [p for p in args.peers if p in running])
     print(render_text(rows))
     for n in notes:
