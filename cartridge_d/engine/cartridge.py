@@ -35,7 +35,17 @@ from .constants import (
     VERSION_MINOR,
 )
 from .errors import CartridgeFull, Closed, CorruptCartridge, EngineError
-from .freespace import Allocator, Pending, decode_freelist, encode_freelist
+from .freelist import (
+    KIND_DELTA,
+    KIND_FULL,
+    ChainState,
+    FreeListRun,
+    Link,
+    Plan,
+    encode_run,
+    replay,
+)
+from .freespace import Allocator, Pending, coalesce, pinned
 from .header import Header, check_identity, encode_header, read_slots
 from .pages import blob_pages, encode_blob
 from .store import NodeStore, PageWriter
@@ -107,15 +117,9 @@ class Cartridge:
         self.fuses = header.fuses
         self.max_size = max_size
         self._store = NodeStore(file, bs, cache_pages)
-        free: list[tuple[int, int]] = []
-        pending: list[Pending] = []
-        if header.freelist_pages:
-            data, _birth = self._store.read_blob(header.freelist_start, header.freelist_pages,
-                                                 PAGE_FREELIST)
-            try:
-                free, pending = decode_freelist(data)
-            except (ValueError, struct.error) as e:
-                raise CorruptCartridge("bad free list: %s" % e) from e
+        replayed = replay(lambda s, n: self._store.read_blob(s, n, PAGE_FREELIST),
+                          header.freelist_start, header.freelist_pages)
+        self._freelist = ChainState(replayed, header.free_blocks)
         snapshots: tuple[SnapshotEntry, ...] = ()
         snap_birth = 0
         if header.snaptab_pages:
@@ -126,7 +130,8 @@ class Cartridge:
             except (ValueError, struct.error) as e:
                 raise CorruptCartridge("bad snapshot table: %s" % e) from e
         max_blocks = None if max_size is None else max(max_size // bs, header.total_blocks)
-        self._alloc = Allocator(file, bs, header.total_blocks, max_blocks, free, pending)
+        self._alloc = Allocator(file, bs, header.total_blocks, max_blocks, replayed.free,
+                                replayed.pending)
         self._state = _State(header, snapshots, snap_birth)
         self._state_lock = threading.Lock()
         self._pins: Counter[int] = Counter()
@@ -198,8 +203,8 @@ class Cartridge:
                         uuid=uuidlib.uuid4().bytes, created_ns=time.time_ns(), objects=0,
                         buckets=0)
         file.grow(blocks * bs)
-        file.pwrite(encode_blob(fl_start, PAGE_FREELIST, txn, encode_freelist(free, []), bs),
-                    fl_start * bs)
+        content = encode_run(FreeListRun(KIND_FULL, (0, 0), free, [], []))
+        file.pwrite(encode_blob(fl_start, PAGE_FREELIST, txn, content, bs), fl_start * bs)
         raw = encode_header(header)
         file.pwrite(raw, 0)
         file.pwrite(raw, bs)
@@ -403,40 +408,70 @@ class Cartridge:
             if snapshots:
                 snap_start, snap_pages = pw.blob(PAGE_SNAPSHOTS, encode_snapshots(snapshots))
                 snap_birth = tx.txn
-        if h.freelist_pages:
-            tx.freed.append(Pending(h.freelist_start, h.freelist_pages, h.txn, tx.txn))
-        snap_pins = sorted(s.txn for s in snapshots)
-        fl_start, fl_pages, free_count, total = self._write_freelist(tx, pw, snapshots)
-        pw.flush()
-        self._file.sync()
-        header = h.evolve(txn=tx.txn, catalog_root=root, total_blocks=total,
-                          free_blocks=free_count, freelist_start=fl_start,
-                          freelist_pages=fl_pages, snaptab_start=snap_start,
-                          snaptab_pages=snap_pages, objects=tx.objects, buckets=tx.buckets)
-        self._file.pwrite(encode_header(header), (tx.txn % 2) * self.block_size)
-        self._file.sync()
+        plan = self._write_freelist(tx, pw, snapshots)
+        try:
+            pw.flush()
+            self._file.sync()
+            header = h.evolve(txn=tx.txn, catalog_root=root, total_blocks=plan.total,
+                              free_blocks=plan.free_count, freelist_start=plan.link.start,
+                              freelist_pages=plan.link.pages, snaptab_start=snap_start,
+                              snaptab_pages=snap_pages, objects=tx.objects, buckets=tx.buckets)
+            self._file.pwrite(encode_header(header), (tx.txn % 2) * self.block_size)
+            self._file.sync()
+        except BaseException:
+            self._alloc.restore_growth(*plan.growth)
+            raise
+        self._freelist.committed(plan)
         return _State(header, snapshots, snap_birth)
 
     def _write_freelist(self, tx: Txn, pw: PageWriter, snapshots: tuple[SnapshotEntry, ...]
-                        ) -> tuple[int, int, int, int]:
+                        ) -> Plan:
         """
-        Allocate and queue the free list of commit C{tx.txn}. Its own pages
-        must be allocated before it is computed, so it is sized from an
-        upper bound, and again if writers reserved meanwhile.
+        Allocate and queue the free list run of commit C{tx.txn}: the
+        changes since the last run, or a full list starting a new chain.
+        Its own pages are allocated before its content is known, so it is
+        sized from an upper bound, and again if that was too small.
         """
         alloc = self._alloc
+        fl = self._freelist
         snap_pins = sorted(s.txn for s in snapshots)
+        full = fl.should_compact()
+        if full:
+            for link in fl.chain:
+                tx.freed.append(Pending(link.start, link.pages, link.birth, tx.txn))
         with alloc.lock:
-            bound = len(alloc.free) + len(alloc.reserved) + len(alloc.pending) + len(tx.freed) + 8
-        pages = blob_pages(16 + 32 * bound, self.block_size)
+            bound = len(alloc.grown) + len(alloc.shrunk) + len(alloc.pending) + 8
+            if full:
+                bound += len(alloc.free) + len(alloc.reserved)
+        bound += len(tx.freed) + len(tx.claimed) + len(pw.allocs) + len(fl.pending)
+        pages = blob_pages(48 + 32 * bound, self.block_size)
         while True:
+            # allocate first: growth for this run must be in what it records
             start = pw.run(pages)
-            free, pending, free_count, total = alloc.persistent_state(tx.claimed, tx.freed,
-                                                                      snap_pins)
-            data = encode_freelist(free, pending)
+            if full:
+                free, pending, free_count, total, growth = alloc.persistent_state(
+                    tx.claimed, tx.freed, snap_pins)
+                run = FreeListRun(KIND_FULL, (0, 0), free, [], pending)
+                entries = len(free)
+            else:
+                grown, shrunk, total = alloc.take_growth()
+                growth = (grown, shrunk)
+                pending = alloc.snapshot_pinned(tx.freed, snap_pins)
+                still = set(pending)
+                plus = coalesce(grown + [(p.start, p.count) for p in tx.freed
+                                         if not pinned(p.birth, p.freed, snap_pins)]
+                                + [(p.start, p.count) for p in fl.pending if p not in still])
+                minus = coalesce(pw.allocs + list(tx.claimed.items()) + shrunk)
+                run = FreeListRun(KIND_DELTA, (fl.chain[-1].start, fl.chain[-1].pages), plus,
+                                  minus, pending)
+                entries = len(plus) + len(minus)
+                free_count = fl.free_count + sum(c for _, c in plus) - sum(c for _, c in minus)
+            data = encode_run(run)
             if blob_pages(len(data), self.block_size) <= pages:
                 pw.blob_at(start, pages, PAGE_FREELIST, data)
-                return start, pages, free_count, total
+                return Plan(Link(start, pages, tx.txn), full, pending, entries, free_count,
+                            total, growth)
+            alloc.restore_growth(*growth)
             pw.allocs.remove((start, pages))
             alloc.give_back([(start, pages)])
             pages = blob_pages(len(data), self.block_size) + 1

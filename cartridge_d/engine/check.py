@@ -40,7 +40,8 @@ from .constants import (
     PAGE_SNAPSHOTS,
 )
 from .errors import ChecksumMismatch, CorruptCartridge, NotACartridge, UnsupportedVersion
-from .freespace import Pending, decode_freelist, pinned
+from .freelist import replay
+from .freespace import Pending, pinned
 from .header import Header, check_identity, read_slots
 from .pages import Overflow
 from .store import NodeStore
@@ -215,13 +216,15 @@ class _Checker:
         live: list[tuple[int, int, str]] = [(0, FIRST_USABLE_BLOCK, "header")]
         free: list[tuple[int, int]] = []
         pending: list[Pending] = []
-        if h.freelist_pages:
-            live.append((h.freelist_start, h.freelist_pages, "free list"))
-            try:
-                data, _ = store.read_blob(h.freelist_start, h.freelist_pages, PAGE_FREELIST)
-                free, pending = decode_freelist(data)
-            except (CorruptCartridge, ValueError, struct.error) as e:
-                r.error("free list: %s" % e)
+        live.append((h.freelist_start, h.freelist_pages, "free list"))
+        try:
+            replayed = replay(lambda s, n: store.read_blob(s, n, PAGE_FREELIST),
+                              h.freelist_start, h.freelist_pages)
+            free, pending = replayed.free, replayed.pending
+            live.extend((link.start, link.pages, "free list") for link in replayed.chain[:-1])
+            r.counts["free_list_runs"] = len(replayed.chain)
+        except (CorruptCartridge, ValueError, struct.error) as e:
+            r.error("free list: %s" % e)
         snapshots: tuple[SnapshotEntry, ...] = ()
         if h.snaptab_pages:
             live.append((h.snaptab_start, h.snaptab_pages, "snapshot table"))

@@ -12,7 +12,6 @@ test-case-name: tests.engine.test_engine_properties
 
 from __future__ import annotations
 
-import struct
 import threading
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
@@ -138,34 +137,6 @@ def coalesce(runs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-_U64 = struct.Struct("<Q")
-
-
-def encode_freelist(free: list[tuple[int, int]], pending: list[Pending]) -> bytes:
-    """
-    docs/format.md, "Free list": u64 n, n (start, count); u64 m,
-    m (start, count, birth, freed).
-    """
-    flat = [x for run in free for x in run]
-    pflat = [x for p in pending for x in (p.start, p.count, p.birth, p.freed)]
-    return b"".join((
-        _U64.pack(len(free)), struct.pack("<%dQ" % len(flat), *flat),
-        _U64.pack(len(pending)), struct.pack("<%dQ" % len(pflat), *pflat)))
-
-
-def decode_freelist(data: bytes) -> tuple[list[tuple[int, int]], list[Pending]]:
-    (n,) = _U64.unpack_from(data, 0)
-    flat = struct.unpack_from("<%dQ" % (2 * n), data, 8)
-    off = 8 + 16 * n
-    (m,) = _U64.unpack_from(data, off)
-    pflat = struct.unpack_from("<%dQ" % (4 * m), data, off + 8)
-    if off + 8 + 32 * m != len(data):
-        raise ValueError("free list has trailing bytes")
-    free = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
-    pending = [Pending(*pflat[i:i + 4]) for i in range(0, len(pflat), 4)]
-    return free, pending
-
-
 class Allocator:
     """
     Hands out blocks to writers (reservations) and to commits (pages), grows
@@ -187,6 +158,10 @@ class Allocator:
         self.pending: list[Pending] = list(pending)
         #: Writer reservations not yet committed: start -> (count, owner).
         self.reserved: dict[int, tuple[int, int]] = {}
+        #: Blocks added by growth and removed by vacuum since the last
+        #: commit's free list (which records them).
+        self.grown: list[tuple[int, int]] = []
+        self.shrunk: list[tuple[int, int]] = []
 
     # -- growth --------------------------------------------------------------
 
@@ -204,6 +179,7 @@ class Allocator:
             raise CartridgeFull("cartridge is full (%d blocks)" % self.total)
         self._file.grow(new_total * self._bs)
         self.free.add(self.total, new_total - self.total)
+        self.grown.append((self.total, new_total - self.total))
         self.total = new_total
 
     def _take(self, want: int, minimum: int) -> Extent:
@@ -314,15 +290,20 @@ class Allocator:
             self.pending = keep
 
     def persistent_state(self, claimed: Iterable[int], freed: list[Pending], snap_pins: list[int]
-                         ) -> tuple[list[tuple[int, int]], list[Pending], int, int]:
+                         ) -> tuple[list[tuple[int, int]], list[Pending], int, int,
+                                    tuple[list[tuple[int, int]], list[tuple[int, int]]]]:
         """
-        What the free list written by a commit says: the runs free after a
-        restart (free now, unclaimed reservations, runs only readers pin)
+        What a full free list written by a commit says: the runs free after
+        a restart (free now, unclaimed reservations, runs only readers pin)
         and the runs snapshots still pin. Returns (free, pending, free
-        count, total blocks), consistent with each other.
+        count, total blocks, growth), consistent with each other. Growth
+        recorded so far is included, so it is taken (and returned, to be put
+        back if the commit fails).
         """
         claimed = set(claimed)
         with self.lock:
+            growth = (self.grown, self.shrunk)
+            self.grown, self.shrunk = [], []
             runs = self.free.items()
             runs.extend((s, c) for s, (c, _o) in self.reserved.items() if s not in claimed)
             pend = []
@@ -333,7 +314,7 @@ class Allocator:
                     runs.append((p.start, p.count))
             total = self.total
         free = coalesce(runs)
-        return free, pend, sum(c for _, c in free), total
+        return free, pend, sum(c for _, c in free), total, growth
 
     def shrink_tail(self) -> int:
         """
@@ -344,5 +325,28 @@ class Allocator:
             n = self.free.tail(self.total)
             if n:
                 self.free.take(self.total - n, n)
+                self.shrunk.append((self.total - n, n))
                 self.total -= n
             return self.total
+
+    def take_growth(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int]:
+        """
+        The growth and shrinking since the last free list, and the total
+        they lead to; the caller records them (or puts them back).
+        """
+        with self.lock:
+            grown, shrunk = self.grown, self.shrunk
+            self.grown, self.shrunk = [], []
+            return grown, shrunk, self.total
+
+    def restore_growth(self, grown: list[tuple[int, int]], shrunk: list[tuple[int, int]]) -> None:
+        with self.lock:
+            self.grown[:0] = grown
+            self.shrunk[:0] = shrunk
+
+    def snapshot_pinned(self, freed: list[Pending], snap_pins: list[int]) -> list[Pending]:
+        """
+        The pending runs (and runs of C{freed}) a snapshot pins.
+        """
+        with self.lock:
+            return [p for p in self.pending + freed if pinned(p.birth, p.freed, snap_pins)]

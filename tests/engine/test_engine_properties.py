@@ -23,7 +23,8 @@ from cartridge_d.engine.codec import (
     encode_key,
     encode_object,
 )
-from cartridge_d.engine.freespace import Allocator, Pending, decode_freelist, encode_freelist
+from cartridge_d.engine.freelist import FreeListRun, decode_run, encode_run
+from cartridge_d.engine.freespace import Allocator, Pending
 from cartridge_d.engine.header import Header, decode_header, encode_header
 from cartridge_d.engine.txn import SnapshotEntry, decode_snapshots, encode_snapshots
 from cartridge_d.engine.types import BucketRecord, DataRef, Extent, Fuses, ObjectRecord
@@ -116,14 +117,16 @@ def test_header_round_trip(h: Header) -> None:
     assert decode_header(bad) is None
 
 
-@given(st.lists(st.tuples(u64, u64)), st.lists(st.builds(Pending, u64, u64, u64, u64)),
+@given(st.builds(FreeListRun, st.integers(0, 1), st.tuples(u64, u64),
+                 st.lists(st.tuples(u64, u64)), st.lists(st.tuples(u64, u64)),
+                 st.lists(st.builds(Pending, u64, u64, u64, u64))),
        st.lists(st.builds(SnapshotEntry, text, u64, u64, u64, u64, u64), max_size=5))
-def test_freelist_and_snapshot_table_round_trip(free: list, pending: list,  # type: ignore[type-arg]
+def test_freelist_and_snapshot_table_round_trip(run: FreeListRun,
                                                 snaps: list) -> None:  # type: ignore[type-arg]
     """
-    The free list and the snapshot table decode to what was encoded.
+    Free list runs and the snapshot table decode to what was encoded.
     """
-    assert decode_freelist(encode_freelist(free, pending)) == (free, pending)
+    assert decode_run(encode_run(run)) == run
     assert decode_snapshots(encode_snapshots(tuple(snaps))) == tuple(snaps)
 
 
