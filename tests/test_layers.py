@@ -31,6 +31,11 @@ FORBIDDEN: dict[str, set[str]] = {
                     "cartridge_d.xmlcodec"},
     "s3": {"cartridge_d.service"},
     "cli": {"twisted", "lxml", "cartridge_d.s3", "cartridge_d.service"},
+    # The shared checksum modules at the top of the package serve auth and
+    # objectstore alike, so they depend on no layer at all.
+    "checksums.py": {"twisted", "lxml", "cartridge_d.engine", "cartridge_d.journal",
+                     "cartridge_d.objectstore", "cartridge_d.s3", "cartridge_d.auth",
+                     "cartridge_d.xmlcodec", "cartridge_d.service", "cartridge_d.cli"},
 }
 
 
@@ -53,7 +58,9 @@ def test_layer_imports_point_one_way(layer: str) -> None:
     No module of a layer imports what the layering forbids it.
     """
     bad = []
-    for source in sorted((PACKAGE / layer).rglob("*.py")):
+    sources = [PACKAGE / "checksums.py", PACKAGE / "_crc64nvme.py"] if layer == "checksums.py" \
+        else sorted((PACKAGE / layer).rglob("*.py"))
+    for source in sources:
         for name in imports_of(source):
             for forbidden in FORBIDDEN[layer]:
                 if name == forbidden or name.startswith(forbidden + "."):

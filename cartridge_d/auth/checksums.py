@@ -1,9 +1,7 @@
 """
-Body checksums, computed exactly as S3 and botocore do.
-
-C{x-amz-checksum-<alg>} carries the base64 of the big-endian checksum value (CRC32,
-CRC32C: 4 bytes; CRC64NVME: 8 bytes) or of the digest (SHA1, SHA256). Content-MD5
-is the base64 of the 16-byte MD5 digest.
+The checksum headers of a request: which C{x-amz-checksum-*} value (or trailer)
+the client sent, and Content-MD5. The checksums themselves are computed by
+L{cartridge_d.checksums}; Content-MD5 is the base64 of the 16-byte MD5 digest.
 
 test-case-name: tests.auth.test_auth_checksums
 """
@@ -12,16 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import zlib
 from dataclasses import dataclass
-from typing import Protocol
 
-import crc32c as _crc32c
-
-from cartridge_d.auth._crc64nvme import INIT as _CRC64_INIT
-from cartridge_d.auth._crc64nvme import XOROUT as _CRC64_XOROUT
-from cartridge_d.auth._crc64nvme import crc64nvme_update
+from cartridge_d.checksums import ALGORITHMS, DIGEST_SIZES, Checksum, new_checksum
 from cartridge_d.auth.errors import AuthError
 
 __all__ = [
@@ -34,80 +25,6 @@ __all__ = [
     "parse_content_md5",
     "bad_digest",
 ]
-
-#: Algorithm names as S3 spells them (C{x-amz-sdk-checksum-algorithm} values).
-ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
-_DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32}
-
-
-class Checksum(Protocol):
-    """A running checksum."""
-
-    algorithm: str
-
-    def update(self, data: bytes) -> None:
-        """Add C{data} to the checksum."""
-
-    def digest(self) -> bytes:
-        """The big-endian value (CRCs) or digest bytes (SHAs) so far."""
-
-    def b64(self) -> str:
-        """Base64 of L{digest}: the C{x-amz-checksum-*} header value."""
-
-
-class _Crc:
-    """CRC32 (zlib), CRC32C (crc32c package) or CRC64NVME (pure Python)."""
-
-    def __init__(self, algorithm: str) -> None:
-        self.algorithm = algorithm
-        self._value = _CRC64_INIT if algorithm == "CRC64NVME" else 0
-
-    def update(self, data: bytes) -> None:
-        if self.algorithm == "CRC32":
-            self._value = zlib.crc32(data, self._value)
-        elif self.algorithm == "CRC32C":
-            self._value = _crc32c.crc32c(data, self._value)
-        else:
-            self._value = crc64nvme_update(self._value, data)
-
-    def digest(self) -> bytes:
-        if self.algorithm == "CRC64NVME":
-            return (self._value ^ _CRC64_XOROUT).to_bytes(8, "big")
-        return self._value.to_bytes(4, "big")
-
-    def b64(self) -> str:
-        return base64.b64encode(self.digest()).decode("ascii")
-
-
-class _Sha:
-    """SHA1 or SHA256 through hashlib."""
-
-    def __init__(self, algorithm: str) -> None:
-        self.algorithm = algorithm
-        self._h = hashlib.new(algorithm.lower())
-
-    def update(self, data: bytes) -> None:
-        self._h.update(data)
-
-    def digest(self) -> bytes:
-        return self._h.digest()
-
-    def b64(self) -> str:
-        return base64.b64encode(self._h.digest()).decode("ascii")
-
-
-def new_checksum(algorithm: str) -> Checksum:
-    """
-    A fresh checksum for C{algorithm} (any case: C{"crc32"}, C{"CRC64NVME"}, ...).
-
-    @raise ValueError: unknown algorithm.
-    """
-    name = algorithm.upper()
-    if name in ("CRC32", "CRC32C", "CRC64NVME"):
-        return _Crc(name)
-    if name in ("SHA1", "SHA256"):
-        return _Sha(name)
-    raise ValueError(f"unknown checksum algorithm {algorithm!r}")
 
 
 def header_name(algorithm: str) -> str:
@@ -142,7 +59,7 @@ def _decode_b64(value: str, size: int) -> bytes | None:
 
 def check_checksum_value(algorithm: str, value: str) -> None:
     """@raise AuthError: C{InvalidRequest} if C{value} is not base64 of the right length."""
-    if _decode_b64(value, _DIGEST_SIZES[algorithm]) is None:
+    if _decode_b64(value, DIGEST_SIZES[algorithm]) is None:
         raise AuthError(
             "InvalidRequest", f"Value for {header_name(algorithm)} header is invalid."
         )

@@ -24,7 +24,7 @@ from cartridge_d.engine.types import DataRef, ObjectRecord
 from cartridge_d.journal import PartInfo, part_owner_tag
 from cartridge_d.objectstore import errors
 from cartridge_d.objectstore.access import engine_errors, owned_bucket
-from cartridge_d.objectstore.checksums import BodyChecksums
+from cartridge_d.checksums import BodyChecksums
 from cartridge_d.objectstore.conditions import check_conditions
 from cartridge_d.objectstore.engine_api import Writer
 from cartridge_d.objectstore.model import CopySource, PutOptions

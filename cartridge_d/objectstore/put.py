@@ -25,7 +25,7 @@ from twisted.internet.defer import Deferred
 from cartridge_d.engine.types import DataRef, ObjectRecord
 from cartridge_d.objectstore import errors
 from cartridge_d.objectstore.access import engine_errors, owned_bucket
-from cartridge_d.objectstore.checksums import BodyChecksums
+from cartridge_d.checksums import BodyChecksums
 from cartridge_d.objectstore.engine_api import Engine, Writer
 from cartridge_d.objectstore.model import PutOptions
 from cartridge_d.objectstore.threads import BlockingFacade

@@ -26,7 +26,7 @@ from cartridge_d.engine.types import ObjectRecord
 from cartridge_d.journal import Journal, PartInfo, PartListing, Upload, UploadInfo, UploadListing
 from cartridge_d.objectstore import errors
 from cartridge_d.objectstore.access import engine_errors, owned_bucket
-from cartridge_d.objectstore.checksums import ALGORITHMS, can_combine, composite, full_object
+from cartridge_d.checksums import ALGORITHMS, can_combine, composite, full_object
 from cartridge_d.objectstore.engine_api import Engine
 from cartridge_d.objectstore.gate import UploadGates
 from cartridge_d.objectstore.model import PartSpec, UploadOptions

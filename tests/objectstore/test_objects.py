@@ -14,7 +14,7 @@ from twisted.python.failure import Failure
 
 from cartridge_d.engine.types import ObjectRecord
 from cartridge_d.objectstore import ObjectStore, errors
-from cartridge_d.objectstore.checksums import checksum
+from cartridge_d.checksums import checksum
 from cartridge_d.objectstore.conditions import Conditions, http_date
 from cartridge_d.objectstore.model import PutOptions
 from cartridge_d.testing.deferreds import failure_of, result_of

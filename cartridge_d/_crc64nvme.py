@@ -12,7 +12,7 @@ C{array('Q')}: 2 MiB, built on first use in about 60 ms). That costs roughly
 byte-at-a-time table and still some 200 times slower than C. Callers that verify
 large bodies with it should do so off the reactor thread.
 
-test-case-name: tests.auth.test_auth_checksums
+test-case-name: tests.auth.test_auth_checksums, tests.multipart.test_multipart_parts
 """
 
 from __future__ import annotations

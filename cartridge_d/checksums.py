@@ -1,12 +1,14 @@
 """
-Running checksums of PUT bodies for the x-amz-checksum-* algorithms.
+The checksums of S3 bodies, computed exactly as S3 and botocore do.
 
-The session feeds every chunk to a L{BodyChecksums} in the pool thread as
-it is written; at finish the values are compared with what the client
-sent (header or aws-chunked trailer). Values are base64 of the big-endian
-digest, as S3 writes them.
+C{x-amz-checksum-<alg>} carries the base64 of the big-endian checksum value
+(CRC32, CRC32C: 4 bytes; CRC64NVME: 8 bytes) or of the digest (SHA1,
+SHA256). Both the request checks (L{cartridge_d.auth}) and the stored
+objects and multipart uploads (L{cartridge_d.objectstore}) use this one
+module, so a value computed on the way in always equals the one served.
+It depends on nothing else of cartridge_d.
 
-test-case-name: tests.objectstore.test_objects
+test-case-name: tests.auth.test_auth_checksums, tests.multipart.test_multipart_parts
 """
 
 from __future__ import annotations
@@ -19,75 +21,116 @@ from typing import Protocol
 
 import crc32c as _crc32c
 
+from cartridge_d._crc64nvme import INIT as _CRC64_INIT
+from cartridge_d._crc64nvme import XOROUT as _CRC64_XOROUT
+from cartridge_d._crc64nvme import crc64nvme_update
+
+__all__ = [
+    "ALGORITHMS",
+    "DIGEST_SIZES",
+    "Checksum",
+    "new_checksum",
+    "checksum",
+    "BodyChecksums",
+    "can_combine",
+    "full_object",
+    "composite",
+]
+
+#: Algorithm names as S3 spells them (C{x-amz-sdk-checksum-algorithm} values).
 ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
+DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32}
 
 
-def _crc64_table() -> list[int]:
-    poly = 0x9A6C9329AC4BC9B5  # 0xAD93D23594C93659 reflected
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
+class Checksum(Protocol):
+    """A running checksum."""
 
+    algorithm: str
 
-_CRC64_TABLE = _crc64_table()
-_MASK64 = (1 << 64) - 1
+    def update(self, data: bytes) -> None:
+        """Add C{data} to the checksum."""
 
+    def digest(self) -> bytes:
+        """The big-endian value (CRCs) or digest bytes (SHAs) so far."""
 
-class _Running(Protocol):
-    def update(self, data: bytes) -> None: ...
-
-    def digest(self) -> bytes: ...
+    def b64(self) -> str:
+        """Base64 of L{digest}: the C{x-amz-checksum-*} header value."""
 
 
 class _Crc:
-    """
-    A CRC with the hashlib update/digest shape.
-    """
+    """CRC32 (zlib), CRC32C (crc32c package) or CRC64NVME (pure Python)."""
 
-    def __init__(self, width: int, step: str) -> None:
-        self._width = width
-        self._step = step
-        self._value = 0 if step != "crc64nvme" else _MASK64
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self._value = _CRC64_INIT if algorithm == "CRC64NVME" else 0
 
     def update(self, data: bytes) -> None:
-        if self._step == "crc32":
+        if self.algorithm == "CRC32":
             self._value = zlib.crc32(data, self._value)
-        elif self._step == "crc32c":
+        elif self.algorithm == "CRC32C":
             self._value = _crc32c.crc32c(data, self._value)
         else:
-            crc, table = self._value, _CRC64_TABLE
-            for byte in data:
-                crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-            self._value = crc
+            self._value = crc64nvme_update(self._value, data)
 
     def digest(self) -> bytes:
-        value = self._value ^ _MASK64 if self._step == "crc64nvme" else self._value
-        return value.to_bytes(self._width, "big")
+        if self.algorithm == "CRC64NVME":
+            return (self._value ^ _CRC64_XOROUT).to_bytes(8, "big")
+        return self._value.to_bytes(4, "big")
+
+    def b64(self) -> str:
+        return base64.b64encode(self.digest()).decode("ascii")
 
 
-def _new(algorithm: str) -> _Running:
-    if algorithm == "CRC32":
-        return _Crc(4, "crc32")
-    if algorithm == "CRC32C":
-        return _Crc(4, "crc32c")
-    if algorithm == "CRC64NVME":
-        return _Crc(8, "crc64nvme")
-    return hashlib.new(algorithm.lower())
+class _Sha:
+    """SHA1 or SHA256 through hashlib."""
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self._h = hashlib.new(algorithm.lower())
+
+    def update(self, data: bytes) -> None:
+        self._h.update(data)
+
+    def digest(self) -> bytes:
+        return self._h.digest()
+
+    def b64(self) -> str:
+        return base64.b64encode(self._h.digest()).decode("ascii")
+
+
+def new_checksum(algorithm: str) -> Checksum:
+    """
+    A fresh checksum for C{algorithm} (any case: C{"crc32"}, C{"CRC64NVME"}, ...).
+
+    @raise ValueError: unknown algorithm.
+    """
+    name = algorithm.upper()
+    if name in ("CRC32", "CRC32C", "CRC64NVME"):
+        return _Crc(name)
+    if name in ("SHA1", "SHA256"):
+        return _Sha(name)
+    raise ValueError(f"unknown checksum algorithm {algorithm!r}")
+
+
+def checksum(algorithm: str, data: bytes) -> str:
+    """
+    The base64 checksum of C{data} (for small bodies and tests).
+    """
+    running = new_checksum(algorithm)
+    running.update(data)
+    return running.b64()
 
 
 class BodyChecksums:
     """
     The running checksums of one body, for the algorithms asked for
-    (unknown names are ignored).
+    (unknown names are ignored): fed chunk by chunk in a pool thread as a
+    body is written, read once at the end.
     """
 
     def __init__(self, algorithms: Iterable[str]) -> None:
         wanted = {a.upper() for a in algorithms} & set(ALGORITHMS)
-        self._running = {a: _new(a) for a in sorted(wanted)}
+        self._running = {a: new_checksum(a) for a in sorted(wanted)}
 
     def update(self, data: bytes) -> None:
         """
@@ -100,16 +143,7 @@ class BodyChecksums:
         """
         Algorithm name to base64 value, for the bytes fed so far.
         """
-        return {a: base64.b64encode(r.digest()).decode("ascii") for a, r in self._running.items()}
-
-
-def checksum(algorithm: str, data: bytes) -> str:
-    """
-    The base64 checksum of C{data} (for tests and small bodies).
-    """
-    body = BodyChecksums([algorithm])
-    body.update(data)
-    return body.values()[algorithm.upper()]
+        return {a: r.b64() for a, r in self._running.items()}
 
 
 # -- whole uploads from their parts --------------------------------------------
