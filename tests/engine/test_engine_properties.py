@@ -7,6 +7,7 @@ out a block twice.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -207,6 +208,7 @@ class CatalogMachine(RuleBasedStateMachine):
         make_bucket(self.cart)
         self.model: dict[str, bytes] = {}
         self.snaps: dict[str, dict[str, bytes]] = {}
+        self.detached: list[tuple[DataRef, bytes]] = []
 
     keys = st.builds(lambda p, n: p + "/" + "x" * n, st.sampled_from(["a", "ab", "b", "é", "z"]),
                      st.integers(0, 700))
@@ -222,6 +224,38 @@ class CatalogMachine(RuleBasedStateMachine):
         removed = self.cart.delete_object("b", key)
         assert (removed is not None) == (key in self.model)
         self.model.pop(key, None)
+
+    @rule(src=keys, dst=keys)
+    def copy(self, src: str, dst: str) -> None:
+        if src not in self.model:
+            return
+        with self.cart.view() as v:
+            rec = v.get_object("b", src)
+        assert rec is not None
+        self.cart.put_object(replace(rec, key=dst))
+        self.model[dst] = self.model[src]
+
+    @rule(size=st.sampled_from([3000, 70_000]))
+    def detach(self, size: int) -> None:
+        data = random.Random(size + len(self.detached)).randbytes(size)
+        ref = store(self.cart, data)
+        self.cart.keep_detached(ref, b"tag")
+        self.detached.append((ref, data))
+
+    @precondition(lambda self: self.detached)
+    @rule(key=keys, attach=st.booleans())
+    def attach_or_release(self, key: str, attach: bool) -> None:
+        ref, data = self.detached.pop()
+        if attach:
+            self.cart.put_object(record("b", key, ref))
+            self.model[key] = data
+        else:
+            self.cart.release_detached(ref)
+
+    @invariant()
+    def detached_listed(self) -> None:
+        assert sorted(r.extents[0].start for _, r in self.cart.list_detached()) == \
+            sorted(r.extents[0].start for r, _ in self.detached)
 
     @rule(prefix=st.sampled_from(["", "a", "a/", "ab", "é", "zz"]), after=keys)
     def listing(self, prefix: str, after: str) -> None:
