@@ -12,6 +12,7 @@ slice, as the HTTP layer hands the engine fresh C{bytes}).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from engine_common import loadavg
 
 from cartridge_d.engine import BucketRecord, Cartridge, ObjectRecord
+from cartridge_d.engine import writer as engine_writer
 
 SLICE = 1 << 20
 BUFFER = 64 << 20
@@ -27,9 +29,50 @@ BUFFER = 64 << 20
 
 @dataclass(frozen=True)
 class StreamRound:
+    """
+    One round: dd, the engine as the server uses it, the engine with its
+    MD5 replaced by a no-op (a diagnosis, not a product figure: it shows
+    what the engine's own I/O path costs), and MD5 alone over the same
+    bytes on one core (the ceiling any single-stream PUT has here).
+    """
+
     dd_s: float
     engine_s: float
+    engine_no_md5_s: float
+    md5_s: float
     load: float
+
+
+class _NoMd5:
+    """
+    Stands in for the writer's MD5 in the diagnostic run only.
+    """
+
+    def update(self, data: bytes) -> None:
+        pass
+
+    def digest(self) -> bytes:
+        return bytes(16)
+
+    def stop(self) -> None:
+        pass
+
+
+def md5_seconds(mib: int, source: bytes) -> float:
+    """
+    Time to MD5 C{mib} MiB in 1 MiB slices of C{source} on one thread.
+    """
+    h = hashlib.md5()
+    view = memoryview(source)
+    t = time.perf_counter()
+    offset = 0
+    for _ in range(mib):
+        if offset + SLICE > len(source):
+            offset = 0
+        h.update(view[offset:offset + SLICE])
+        offset += SLICE
+    h.digest()
+    return time.perf_counter() - t
 
 
 def dd_seconds(path: str, mib: int) -> float:
@@ -68,10 +111,23 @@ def engine_seconds(path: str, mib: int, source: bytes) -> float:
     return elapsed
 
 
+def _fresh_engine_seconds(directory: str, mib: int, source: bytes) -> float:
+    cart_path = os.path.join(directory, "stream.cart")
+    cart = Cartridge.open(cart_path)
+    cart.put_bucket(BucketRecord("bench", "bench", time.time_ns()))
+    cart.close()
+    try:
+        return engine_seconds(cart_path, mib, source)
+    finally:
+        os.unlink(cart_path)
+        os.sync()
+
+
 def run_stream(directory: str, mib: int, rounds: int) -> list[StreamRound]:
     """
-    C{rounds} pairs of (dd, engine) runs, each on a fresh file that is
-    deleted afterwards (and synced away, so the next round starts even).
+    C{rounds} rounds of (dd, engine, engine without MD5, MD5 alone), each
+    write on a fresh file that is deleted afterwards (and synced away, so
+    the next one starts even).
     """
     source = os.urandom(BUFFER)
     out = []
@@ -81,12 +137,12 @@ def run_stream(directory: str, mib: int, rounds: int) -> list[StreamRound]:
         dd_s = dd_seconds(dd_path, mib)
         os.unlink(dd_path)
         os.sync()
-        cart_path = os.path.join(directory, "stream.cart")
-        cart = Cartridge.open(cart_path)
-        cart.put_bucket(BucketRecord("bench", "bench", time.time_ns()))
-        cart.close()
-        eng_s = engine_seconds(cart_path, mib, source)
-        os.unlink(cart_path)
-        os.sync()
-        out.append(StreamRound(dd_s, eng_s, load))
+        eng_s = _fresh_engine_seconds(directory, mib, source)
+        real = engine_writer._Md5  # type: ignore[attr-defined]
+        engine_writer._Md5 = _NoMd5  # type: ignore[attr-defined,misc]
+        try:
+            bare_s = _fresh_engine_seconds(directory, mib, source)
+        finally:
+            engine_writer._Md5 = real  # type: ignore[attr-defined,misc]
+        out.append(StreamRound(dd_s, eng_s, bare_s, md5_seconds(mib, source), load))
     return out
