@@ -18,10 +18,10 @@ import threading
 import time
 import uuid as uuidlib
 from collections import Counter
-from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from .blockfile import BlockFile, OsFile, sync_directory
+from .commit import State, write_commit
 from .commitqueue import CommitQueue, Request
 from .constants import (
     DEFAULT_BLOCK_SIZE,
@@ -35,19 +35,11 @@ from .constants import (
     VERSION_MINOR,
 )
 from .errors import CartridgeFull, Closed, CorruptCartridge, EngineError
-from .freelist import (
-    KIND_DELTA,
-    KIND_FULL,
-    ChainState,
-    FreeListRun,
-    Link,
-    Plan,
-    encode_run,
-    replay,
-)
-from .freespace import Allocator, Pending, coalesce, pinned
+from .freelist import KIND_FULL, ChainState, FreeListRun, encode_run, replay
+from .freespace import Allocator
 from .header import Header, check_identity, encode_header, read_slots
-from .pages import blob_pages, encode_blob
+from .pages import encode_blob
+from .snapshots import SnapshotEntry, decode_snapshots
 from .store import NodeStore, PageWriter
 from .txn import (
     CreateSnapshot,
@@ -57,11 +49,8 @@ from .txn import (
     Operation,
     PutBucket,
     ReleaseDetached,
-    SnapshotEntry,
     Touch,
     Txn,
-    decode_snapshots,
-    encode_snapshots,
 )
 from .view import View
 from .writer import Writer
@@ -76,17 +65,6 @@ from .types import (
     PutObject,
     SnapshotInfo,
 )
-
-
-@dataclass(frozen=True)
-class _State:
-    """
-    The last durable commit, as the running process knows it.
-    """
-
-    header: Header
-    snapshots: tuple[SnapshotEntry, ...]
-    snaptab_birth: int
 
 
 def _read_headers(file: BlockFile) -> Header:
@@ -132,7 +110,7 @@ class Cartridge:
         max_blocks = None if max_size is None else max(max_size // bs, header.total_blocks)
         self._alloc = Allocator(file, bs, header.total_blocks, max_blocks, replayed.free,
                                 replayed.pending)
-        self._state = _State(header, snapshots, snap_birth)
+        self._state = State(header, snapshots, snap_birth)
         self._state_lock = threading.Lock()
         self._pins: Counter[int] = Counter()
         self._queue = CommitQueue(self._run_batch)
@@ -338,7 +316,7 @@ class Cartridge:
                 out.append((tag, ref))
         return out
 
-    def _recycle(self) -> _State:
+    def _recycle(self) -> State:
         """
         Make runs freed by durable commits that no view or snapshot can read
         free again; return the state that decided it.
@@ -369,7 +347,7 @@ class Cartridge:
                 return
             pw = PageWriter(self._store, self._alloc, tx.txn)
             try:
-                new_state = self._write(tx, st, pw)
+                new_state = write_commit(tx, st, pw, self._file, self._alloc, self._freelist)
             except CartridgeFull as e:
                 self._alloc.give_back(pw.allocs)
                 for req in ok:
@@ -389,92 +367,6 @@ class Cartridge:
             raise Closed("cartridge failed: %s" % (self._failure,))
         if self._file_closed:
             raise Closed("cartridge is closed")
-
-    def _write(self, tx: Txn, st: _State, pw: PageWriter) -> _State:
-        """
-        Write commit C{tx.txn}: pages, sync, header slot, sync.
-        """
-        h = st.header
-        root = pw.tree(tx.root)
-        snapshots = st.snapshots
-        snap_start, snap_pages, snap_birth = h.snaptab_start, h.snaptab_pages, st.snaptab_birth
-        if tx.snapshots_changed:
-            snapshots = tuple(
-                replace(s, root=root, objects=tx.objects, buckets=tx.buckets) if s.root == -1
-                else s for s in tx.snapshots)
-            if snap_pages:
-                tx.freed.append(Pending(snap_start, snap_pages, snap_birth, tx.txn))
-            snap_start, snap_pages, snap_birth = 0, 0, 0
-            if snapshots:
-                snap_start, snap_pages = pw.blob(PAGE_SNAPSHOTS, encode_snapshots(snapshots))
-                snap_birth = tx.txn
-        plan = self._write_freelist(tx, pw, snapshots)
-        try:
-            pw.flush()
-            self._file.sync()
-            header = h.evolve(txn=tx.txn, catalog_root=root, total_blocks=plan.total,
-                              free_blocks=plan.free_count, freelist_start=plan.link.start,
-                              freelist_pages=plan.link.pages, snaptab_start=snap_start,
-                              snaptab_pages=snap_pages, objects=tx.objects, buckets=tx.buckets)
-            self._file.pwrite(encode_header(header), (tx.txn % 2) * self.block_size)
-            self._file.sync()
-        except BaseException:
-            self._alloc.restore_growth(*plan.growth)
-            raise
-        self._freelist.committed(plan)
-        return _State(header, snapshots, snap_birth)
-
-    def _write_freelist(self, tx: Txn, pw: PageWriter, snapshots: tuple[SnapshotEntry, ...]
-                        ) -> Plan:
-        """
-        Allocate and queue the free list run of commit C{tx.txn}: the
-        changes since the last run, or a full list starting a new chain.
-        Its own pages are allocated before its content is known, so it is
-        sized from an upper bound, and again if that was too small.
-        """
-        alloc = self._alloc
-        fl = self._freelist
-        snap_pins = sorted(s.txn for s in snapshots)
-        full = fl.should_compact()
-        if full:
-            for link in fl.chain:
-                tx.freed.append(Pending(link.start, link.pages, link.birth, tx.txn))
-        with alloc.lock:
-            bound = len(alloc.grown) + len(alloc.shrunk) + len(alloc.pending) + 8
-            if full:
-                bound += len(alloc.free) + len(alloc.reserved)
-        bound += len(tx.freed) + len(tx.claimed) + len(pw.allocs) + len(fl.pending)
-        pages = blob_pages(48 + 32 * bound, self.block_size)
-        while True:
-            # allocate first: growth for this run must be in what it records
-            start = pw.run(pages)
-            if full:
-                free, pending, free_count, total, growth = alloc.persistent_state(
-                    tx.claimed, tx.freed, snap_pins)
-                run = FreeListRun(KIND_FULL, (0, 0), free, [], pending)
-                entries = len(free)
-            else:
-                grown, shrunk, total = alloc.take_growth()
-                growth = (grown, shrunk)
-                pending = alloc.snapshot_pinned(tx.freed, snap_pins)
-                still = set(pending)
-                plus = coalesce(grown + [(p.start, p.count) for p in tx.freed
-                                         if not pinned(p.birth, p.freed, snap_pins)]
-                                + [(p.start, p.count) for p in fl.pending if p not in still])
-                minus = coalesce(pw.allocs + list(tx.claimed.items()) + shrunk)
-                run = FreeListRun(KIND_DELTA, (fl.chain[-1].start, fl.chain[-1].pages), plus,
-                                  minus, pending)
-                entries = len(plus) + len(minus)
-                free_count = fl.free_count + sum(c for _, c in plus) - sum(c for _, c in minus)
-            data = encode_run(run)
-            if blob_pages(len(data), self.block_size) <= pages:
-                pw.blob_at(start, pages, PAGE_FREELIST, data)
-                return Plan(Link(start, pages, tx.txn), full, pending, entries, free_count,
-                            total, growth)
-            alloc.restore_growth(*growth)
-            pw.allocs.remove((start, pages))
-            alloc.give_back([(start, pages)])
-            pages = blob_pages(len(data), self.block_size) + 1
 
     # -- snapshots and space -------------------------------------------------
 

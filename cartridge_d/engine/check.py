@@ -45,7 +45,7 @@ from .freespace import Pending, pinned
 from .header import Header, check_identity, read_slots
 from .pages import Overflow
 from .store import NodeStore
-from .txn import SnapshotEntry, decode_snapshots
+from .snapshots import SnapshotEntry, decode_snapshots
 from .types import DataRef
 from .view import read_segment
 

@@ -27,7 +27,7 @@ from cartridge_d.engine.codec import (
 from cartridge_d.engine.freelist import FreeListRun, decode_run, encode_run
 from cartridge_d.engine.freespace import Allocator, Pending
 from cartridge_d.engine.header import Header, decode_header, encode_header
-from cartridge_d.engine.txn import SnapshotEntry, decode_snapshots, encode_snapshots
+from cartridge_d.engine.snapshots import SnapshotEntry, decode_snapshots, encode_snapshots
 from cartridge_d.engine.types import BucketRecord, DataRef, Extent, Fuses, ObjectRecord
 from engine_faults import FaultyFile
 from engine_helpers import make_bucket, record, store
