@@ -5,7 +5,7 @@ synchronously from many threads (docs/internals.md, "engine").
 """
 
 from .cartridge import Cartridge
-from .check import CheckReport, check
+from .check import CheckReport, Finding, check
 from .codec import decode_dataref, encode_dataref
 from .errors import (
     BucketExists,
@@ -39,7 +39,7 @@ from .view import View
 from .writer import Writer
 
 __all__ = [
-    "Cartridge", "CheckReport", "check", "decode_dataref", "encode_dataref",
+    "Cartridge", "CheckReport", "Finding", "check", "decode_dataref", "encode_dataref",
     "BucketExists", "BucketNotEmpty", "CartridgeFull", "CartridgeLocked", "ChecksumMismatch",
     "Closed", "CorruptCartridge", "EngineError", "NoSuchBucket", "NoSuchData",
     "NotACartridge", "PreconditionFailed", "UnsupportedVersion",
