@@ -179,8 +179,40 @@ class Allocator:
             raise CartridgeFull("cartridge is full (%d blocks)" % self.total)
         self._file.grow(new_total * self._bs)
         self.free.add(self.total, new_total - self.total)
-        self.grown.append((self.total, new_total - self.total))
+        self._record_growth(self.total, new_total - self.total)
         self.total = new_total
+
+    def _record_growth(self, start: int, count: int) -> None:
+        """
+        Note blocks [start, start+count) added at the end for the next free
+        list; growing back into blocks a vacuum removed, not yet recorded,
+        cancels that removal instead.
+        """
+        while count and self.shrunk and self.shrunk[-1][0] == start:
+            s0, n0 = self.shrunk.pop()
+            k = min(count, n0)
+            if n0 > k:
+                self.shrunk.append((s0 + k, n0 - k))
+            start += k
+            count -= k
+        if count:
+            self.grown.append((start, count))
+
+    def _record_shrink(self, start: int, count: int) -> None:
+        """
+        Note blocks [start, start+count) removed from the end; removing
+        blocks grown but not yet recorded cancels that growth instead.
+        """
+        end = start + count
+        while count and self.grown and sum(self.grown[-1]) == end:
+            g0, m0 = self.grown.pop()
+            k = min(count, m0)
+            if m0 > k:
+                self.grown.append((g0, m0 - k))
+            end -= k
+            count -= k
+        if count:
+            self.shrunk.append((start, count))
 
     def _take(self, want: int, minimum: int) -> Extent:
         start = self.free.first_fit(want)
@@ -325,7 +357,7 @@ class Allocator:
             n = self.free.tail(self.total)
             if n:
                 self.free.take(self.total - n, n)
-                self.shrunk.append((self.total - n, n))
+                self._record_shrink(self.total - n, n)
                 self.total -= n
             return self.total
 
