@@ -6,6 +6,13 @@ A GET returns an L{ObjectReader}: the record plus a pinned engine view, so
 the bytes it streams stay readable even if the object is overwritten or
 deleted meanwhile, until the reader is closed.
 
+Thread hops are the main cost of serving a small object (each one passes
+the GIL and a condition variable back and forth), so the pool call that
+resolves a GET also reads its first L{FIRST_READ} bytes: an object that
+fits is served in that one hop, its view already closed.  Closing a view
+only drops a pin (a short lock, no I/O), so it happens in the reactor
+thread rather than as a hop of its own.
+
 test-case-name: tests.objectstore.test_objects
 """
 
@@ -15,7 +22,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 
 from cartridge_d.engine.types import NULL_VERSION, BucketRecord, DeleteObject, ObjectRecord
 from cartridge_d.objectstore import errors
@@ -25,6 +32,10 @@ from cartridge_d.objectstore.engine_api import Engine, View
 from cartridge_d.objectstore.model import DeleteFailure, DeleteOutcome
 from cartridge_d.objectstore.threads import BlockingFacade
 from cartridge_d.objectstore.validation import MAX_KEY_BYTES, ByteRange, parse_range
+
+#: Bytes read in the same pool call that opens a GET (the response
+#: producer's slice, so its first read is already answered).
+FIRST_READ = 1024 * 1024
 
 
 def find_object(view: View, bucket: BucketRecord, key: str, version_id: str | None) -> ObjectRecord:
@@ -51,8 +62,8 @@ def find_object(view: View, bucket: BucketRecord, key: str, version_id: str | No
 
 class ObjectReader:
     """
-    An object being read: its record, the range to send, and reads from
-    the pinned view in the pool.
+    An object being read: its record, the range to send, its first bytes,
+    and reads of the rest from the pinned view in the pool.
 
     Thread contract: call from the reactor thread; L{close} exactly once,
     after the last read has fired.
@@ -65,14 +76,21 @@ class ObjectReader:
     def __init__(
         self,
         facade: BlockingFacade,
-        context: AbstractContextManager[View],
-        view: View,
+        context: AbstractContextManager[View] | None,
+        view: View | None,
         record: ObjectRecord,
         byte_range: ByteRange | None,
+        head: bytes = b"",
     ) -> None:
+        """
+        @param context: the view's context, None if the view is already
+            closed (C{head} then holds every byte to send).
+        @param head: the first bytes of the range, read when it was opened.
+        """
         self._facade = facade
         self._context = context
         self._view = view
+        self._head = head
         self.record = record
         self.byte_range = byte_range
 
@@ -97,20 +115,40 @@ class ObjectReader:
         @raise InternalError: (in the Deferred) if the stored bytes fail
             their checksum; nothing wrong is ever returned.
         """
-        return self._facade.run(self._read, offset, length)
+        head = self._head
+        if head and offset == self.first and length <= len(head):
+            self._head = b""
+            return succeed(head if length == len(head) else head[:length])
+        if self._view is None:
+            return succeed(b"")
+        return self._facade.run(self._read, self._view, offset, length)
 
-    def _read(self, offset: int, length: int) -> bytes:
+    def _read(self, view: View, offset: int, length: int) -> bytes:
         with engine_errors(self.record.bucket, self.record.key):
-            return self._view.read(self.record, offset, length)
+            return view.read(self.record, offset, length)
 
     def close(self) -> Deferred[None]:
         """
         Release the view (its blocks may then be reused).
         """
-        return self._facade.run(self._close)
+        context, self._context, self._view, self._head = self._context, None, None, b""
+        if context is not None:
+            context.__exit__(None, None, None)
+        return succeed(None)
 
-    def _close(self) -> None:
-        self._context.__exit__(None, None, None)
+
+def _resolve(
+    view: View,
+    bucket: str,
+    key: str,
+    requester: str,
+    version_id: str | None,
+    conditions: Conditions,
+    range_header: str | None,
+) -> tuple[ObjectRecord, ByteRange | None]:
+    record = find_object(view, owned_bucket(view, bucket, requester), key, version_id)
+    check_conditions(record, conditions)
+    return record, parse_range(range_header, record.size)
 
 
 def open_object(
@@ -121,21 +159,29 @@ def open_object(
     version_id: str | None,
     conditions: Conditions,
     range_header: str | None,
-) -> tuple[AbstractContextManager[View], View, ObjectRecord, ByteRange | None]:
+) -> tuple[AbstractContextManager[View] | None, View | None, ObjectRecord, ByteRange | None, bytes]:
     """
-    Resolve a GET or HEAD (pool thread): the view (left open on success),
-    the record, and the range.
+    Resolve a GET and read its first bytes (pool thread): the view (left
+    open if more remains to read, else closed and None), the record, the
+    range, and up to L{FIRST_READ} bytes from the start of the range.
     """
     context = cart.view()
     view = context.__enter__()
     try:
-        record = find_object(view, owned_bucket(view, bucket, requester), key, version_id)
-        check_conditions(record, conditions)
-        byte_range = parse_range(range_header, record.size)
+        record, byte_range = _resolve(
+            view, bucket, key, requester, version_id, conditions, range_header
+        )
+        first = 0 if byte_range is None else byte_range.first
+        length = record.size if byte_range is None else byte_range.length
+        with engine_errors(record.bucket, record.key):
+            head = view.read(record, first, min(length, FIRST_READ)) if length else b""
     except BaseException:
         context.__exit__(None, None, None)
         raise
-    return context, view, record, byte_range
+    if len(head) >= length:
+        context.__exit__(None, None, None)
+        return None, None, record, byte_range, head
+    return context, view, record, byte_range, head
 
 
 def head_object(
@@ -150,11 +196,8 @@ def head_object(
     """
     Resolve a HEAD (pool thread): the record and the range, no view kept.
     """
-    context, _, record, byte_range = open_object(
-        cart, bucket, key, requester, version_id, conditions, range_header
-    )
-    context.__exit__(None, None, None)
-    return record, byte_range
+    with cart.view() as view:
+        return _resolve(view, bucket, key, requester, version_id, conditions, range_header)
 
 
 def delete_object(

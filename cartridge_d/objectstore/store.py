@@ -125,8 +125,10 @@ class ObjectStore:
         )
 
     async def _get(self, *args: Any) -> ObjectReader:
-        context, view, record, byte_range = await self._facade.run(objects.open_object, self._cart, *args)
-        return ObjectReader(self._facade, context, view, record, byte_range)
+        context, view, record, byte_range, head = await self._facade.run(
+            objects.open_object, self._cart, *args
+        )
+        return ObjectReader(self._facade, context, view, record, byte_range, head)
 
     def get_object(
         self,

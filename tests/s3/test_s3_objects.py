@@ -9,6 +9,7 @@ import hashlib
 
 from s3_harness import S3Harness, SteppingPool
 
+from cartridge_d.objectstore import objects as store_objects
 from cartridge_d.s3 import producer
 
 BODY = bytes(range(256)) * 4  # 1024 bytes
@@ -156,14 +157,16 @@ def test_version_id_null_accepted() -> None:
 
 def test_get_streams_in_slices_and_pauses(monkeypatch: object) -> None:
     """
-    A GET body is read a slice at a time in the pool; while the transport
-    has paused the producer no further read is queued, and reads resume
-    when it resumes.
+    A GET body is read a slice at a time in the pool (the first one in
+    the same call that opens the object); while the transport has paused
+    the producer no further read is queued, and reads resume when it
+    resumes.
     """
     import pytest
 
     mp = pytest.MonkeyPatch()
     mp.setattr(producer, "SLICE", 100)
+    mp.setattr(store_objects, "FIRST_READ", 100)
     try:
         pool = SteppingPool()
         h = S3Harness(pool=pool)
@@ -173,8 +176,7 @@ def test_get_streams_in_slices_and_pauses(monkeypatch: object) -> None:
             pool.run_all()
         channel, transport = h.connect()
         channel.dataReceived(h.sign("GET", "/bkt/obj"))
-        pool.run_one()  # open the object
-        pool.run_one()  # first slice
+        pool.run_one()  # open the object, read the first slice
         assert len(pool.queue) == 1  # the second slice is being read
         req = channel.requests[0]
         req.producer.pauseProducing()
@@ -201,12 +203,11 @@ def test_get_stops_on_disconnect() -> None:
         pool.run_all()
     channel, transport = h.connect()
     channel.dataReceived(h.sign("GET", "/bkt/obj"))
-    pool.run_one()
-    pool.run_one()
+    pool.run_one()  # open the object, read the first slice
     from twisted.internet.error import ConnectionLost
     from twisted.python.failure import Failure
 
     channel.connectionLost(Failure(ConnectionLost()))
-    pool.run_all()  # the read in flight, then the close
+    pool.run_all()  # the read in flight
     assert len(transport.value()) < 2 * producer.SLICE
     assert any(e.get("lost") for e in h.events)
