@@ -193,6 +193,38 @@ def _signed_header_list(value: str) -> list[str]:
     return [h.strip().lower() for h in value.split(";") if h.strip()]
 
 
+#: x-amz-* headers a request may carry without signing them (S3 tolerates the
+#: payload hash header unsigned; it is checked against the body anyway).
+_MAY_BE_UNSIGNED = frozenset({"x-amz-content-sha256"})
+
+
+def require_signed(req: AuthRequest, signed_headers: list[str]) -> None:
+    """
+    Refuse a request whose signature does not cover C{host} and every
+    C{x-amz-*} header it carries.
+
+    Without this, headers added after signing would change what a valid
+    signature authorises: an C{x-amz-copy-source} added to a presigned PUT
+    URL would turn it into a copy of any object the signer can read, and a
+    signature without C{host} could be replayed against another bucket under
+    virtual-host addressing.
+
+    @raise AuthError: C{AccessDenied} naming the unsigned headers, as S3 does.
+    """
+    signed = set(signed_headers)
+    unsigned = sorted({name for name, _ in req.headers
+                       if (name == "host" or name.startswith("x-amz-"))
+                       and name not in signed and name not in _MAY_BE_UNSIGNED})
+    if "host" not in signed and "host" not in unsigned:
+        unsigned.insert(0, "host")
+    if unsigned:
+        raise AuthError(
+            "AccessDenied",
+            "There were headers present in the request which were not signed",
+            (("HeadersNotSigned", ", ".join(unsigned)),),
+        )
+
+
 def _payload_mode(value: str | None) -> str:
     if value is None:
         raise AuthError(
@@ -265,6 +297,7 @@ def verify_header(
     cred = store.require(scope.access_key)
     check_skew(when, now)
     payload = _payload_mode(req.header("x-amz-content-sha256"))
+    require_signed(req, signed_headers)
     key = _check_signature(
         req, cred, scope, amz_date, signed_headers, payload, fields["Signature"], frozenset()
     )
@@ -338,12 +371,14 @@ def verify_query(
     payload = params.get("X-Amz-Content-Sha256", UNSIGNED_PAYLOAD)
     if payload != UNSIGNED_PAYLOAD and not _SHA256_HEX.match(payload):
         raise AuthError(code, "X-Amz-Content-Sha256 must be UNSIGNED-PAYLOAD or a sha256 value")
+    signed_headers = _signed_header_list(params["X-Amz-SignedHeaders"])
+    require_signed(req, signed_headers)
     _check_signature(
         req,
         cred,
         scope,
         amz_date,
-        _signed_header_list(params["X-Amz-SignedHeaders"]),
+        signed_headers,
         payload,
         params["X-Amz-Signature"],
         _SIGNATURE_PARAM,
