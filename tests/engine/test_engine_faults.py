@@ -48,6 +48,8 @@ def run_until_power_loss(seed: int) -> tuple[bytes, dict[str, bytes], dict[str, 
                     c.snapshot_delete(c.snapshot_list()[0].name)
                 else:
                     c.snapshot_create("s%d" % rng.randrange(1000))
+            elif r < 0.87:
+                c.vacuum()
             elif r < 0.95:
                 ref = store(c, rng.randbytes(50_000))
                 c.keep_detached(ref, b"tag")

@@ -292,6 +292,10 @@ class CatalogMachine(RuleBasedStateMachine):
         del self.snaps[name]
 
     @rule()
+    def vacuum(self) -> None:
+        self.cart.vacuum()
+
+    @rule()
     def reopen(self) -> None:
         self.cart.close()
         report = check("model.cart", _file=self.disk)
