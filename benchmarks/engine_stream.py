@@ -17,6 +17,7 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass
+from typing import Iterator
 
 from engine_common import loadavg
 
@@ -58,6 +59,19 @@ class _NoMd5:
         pass
 
 
+def slice_offsets(mib: int, size: int) -> Iterator[int]:
+    """
+    Offsets of C{mib} 1 MiB slices in a buffer of C{size} bytes, wrapping
+    around: a large body from a buffer made once.
+    """
+    offset = 0
+    for _ in range(mib):
+        if offset + SLICE > size:
+            offset = 0
+        yield offset
+        offset += SLICE
+
+
 def md5_seconds(mib: int, source: bytes) -> float:
     """
     Time to MD5 C{mib} MiB in 1 MiB slices of C{source} on one thread.
@@ -65,12 +79,8 @@ def md5_seconds(mib: int, source: bytes) -> float:
     h = hashlib.md5()
     view = memoryview(source)
     t = time.perf_counter()
-    offset = 0
-    for _ in range(mib):
-        if offset + SLICE > len(source):
-            offset = 0
+    for offset in slice_offsets(mib, len(source)):
         h.update(view[offset:offset + SLICE])
-        offset += SLICE
     h.digest()
     return time.perf_counter() - t
 
@@ -96,12 +106,8 @@ def engine_seconds(path: str, mib: int, source: bytes) -> float:
     try:
         t = time.perf_counter()
         w = cart.writer(total)
-        offset = 0
-        for _ in range(mib):
-            if offset + SLICE > len(source):
-                offset = 0
+        for offset in slice_offsets(mib, len(source)):
             w.write(source[offset:offset + SLICE])
-            offset += SLICE
         ref = w.finish()
         cart.put_object(ObjectRecord("bench", "big", total, ref.md5.hex(), time.time_ns(),
                                      segments=(ref,)))
