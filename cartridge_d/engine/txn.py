@@ -39,7 +39,7 @@ from .codec import (
     seq_of,
     version_id_for,
 )
-from .constants import KIND_OBJECT, SEQ_SHIFT
+from .constants import KIND_OBJECT, MAX_BUCKET_BYTES, MAX_KEY_BYTES, SEQ_SHIFT
 from .errors import (
     BucketExists,
     BucketNotEmpty,
@@ -126,6 +126,17 @@ def object_versions(load: Callable[[Node | int], Node], root: btree.Ref,
         if k[0] != KIND_OBJECT or k[1] != bucket or k[2] != key:
             return
         yield k, v
+
+
+def _check_names(bucket: str, key: str) -> None:
+    """
+    ValueError for names longer than the format allows (docs/format.md,
+    "Catalog keys"); a catalog entry must fit a third of a page.
+    """
+    if len(bucket.encode("utf-8")) > MAX_BUCKET_BYTES:
+        raise ValueError("bucket name longer than %d bytes" % MAX_BUCKET_BYTES)
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise ValueError("object key longer than %d bytes" % MAX_KEY_BYTES)
 
 
 @dataclass(frozen=True)
@@ -260,6 +271,7 @@ class Txn:
         return None
 
     def put_bucket(self, rec: BucketRecord, replace_: bool) -> None:
+        _check_names(rec.name, "")
         self._buckets.clear()
         key = bucket_key(rec.name)
         exists = self.get(key) is not None
@@ -314,6 +326,7 @@ class Txn:
 
     def put_object(self, op: PutObject) -> ObjectRecord:
         rec = op.rec
+        _check_names(rec.bucket, rec.key)
         brec = self._bucket(rec.bucket)
         if op.if_none_match or op.if_match_etag is not None:
             latest = self._latest(rec.bucket, rec.key)
@@ -352,6 +365,7 @@ class Txn:
         return rec
 
     def import_object(self, rec: ObjectRecord, seq: int) -> None:
+        _check_names(rec.bucket, rec.key)
         self._bucket(rec.bucket)
         for seg in rec.segments:
             self._attach(seg)
@@ -447,6 +461,8 @@ class Txn:
         return True
 
     def create_snapshot(self, name: str, created_ns: int) -> None:
+        if not name or len(name.encode("utf-8")) > 255:
+            raise ValueError("a snapshot name is 1 to 255 UTF-8 bytes")
         if any(s.name == name for s in self.snapshots):
             raise ValueError("snapshot %r exists" % name)
         # root and counts are filled in when the commit is written

@@ -259,3 +259,18 @@ def test_etag_is_md5(cart: Cartridge) -> None:
     data = os.urandom(3_000_001)
     ref = store(cart, data, piece=65_537, hint=False)
     assert ref.md5 == hashlib.md5(data).digest() and ref.size == len(data)
+
+
+def test_too_long_names_refused_alone(cart: Cartridge) -> None:
+    """
+    A key longer than 1024 UTF-8 bytes is refused (ValueError) without
+    harming the cartridge; 1024 bytes of multi-byte characters work.
+    """
+    make_bucket(cart)
+    with pytest.raises(ValueError):
+        put(cart, "b", "k" * 1025, b"v")
+    key = "é" * 512
+    put(cart, "b", key, b"ok")
+    assert body(cart, "b", key) == b"ok"
+    put(cart, "b", "after", b"still works")
+    assert check(cart.path).ok
