@@ -137,6 +137,14 @@ class InvalidRange(S3DomainError):
     code = "InvalidRange"
 
 
+class InvalidPartNumber(S3DomainError):
+    """
+    A GET or HEAD asked for a part the object does not have (416).
+    """
+
+    code = "InvalidPartNumber"
+
+
 class KeyTooLong(S3DomainError):
     """
     The key is over 1024 bytes of UTF-8.

@@ -31,7 +31,7 @@ from cartridge_d.objectstore.conditions import Conditions, check_conditions
 from cartridge_d.objectstore.engine_api import Engine, View
 from cartridge_d.objectstore.model import DeleteFailure, DeleteOutcome
 from cartridge_d.objectstore.threads import BlockingFacade
-from cartridge_d.objectstore.validation import MAX_KEY_BYTES, ByteRange, parse_range
+from cartridge_d.objectstore.validation import MAX_KEY_BYTES, ByteRange, parse_range, part_range
 
 #: Bytes read in the same pool call that opens a GET (the response
 #: producer's slice, so its first read is already answered).
@@ -145,9 +145,12 @@ def _resolve(
     version_id: str | None,
     conditions: Conditions,
     range_header: str | None,
+    part_number: int | None = None,
 ) -> tuple[ObjectRecord, ByteRange | None]:
     record = find_object(view, owned_bucket(view, bucket, requester), key, version_id)
     check_conditions(record, conditions)
+    if part_number is not None:
+        return record, part_range(record, part_number)
     return record, parse_range(range_header, record.size)
 
 
@@ -159,17 +162,19 @@ def open_object(
     version_id: str | None,
     conditions: Conditions,
     range_header: str | None,
+    part_number: int | None = None,
 ) -> tuple[AbstractContextManager[View] | None, View | None, ObjectRecord, ByteRange | None, bytes]:
     """
     Resolve a GET and read its first bytes (pool thread): the view (left
     open if more remains to read, else closed and None), the record, the
-    range, and up to L{FIRST_READ} bytes from the start of the range.
+    range (the Range header's, or the part C{part_number} names), and up
+    to L{FIRST_READ} bytes from the start of the range.
     """
     context = cart.view()
     view = context.__enter__()
     try:
         record, byte_range = _resolve(
-            view, bucket, key, requester, version_id, conditions, range_header
+            view, bucket, key, requester, version_id, conditions, range_header, part_number
         )
         first = 0 if byte_range is None else byte_range.first
         length = record.size if byte_range is None else byte_range.length
@@ -192,12 +197,15 @@ def head_object(
     version_id: str | None,
     conditions: Conditions,
     range_header: str | None,
+    part_number: int | None = None,
 ) -> tuple[ObjectRecord, ByteRange | None]:
     """
     Resolve a HEAD (pool thread): the record and the range, no view kept.
     """
     with cart.view() as view:
-        return _resolve(view, bucket, key, requester, version_id, conditions, range_header)
+        return _resolve(
+            view, bucket, key, requester, version_id, conditions, range_header, part_number
+        )
 
 
 def delete_object(

@@ -138,12 +138,18 @@ class ObjectStore:
         version_id: str | None = None,
         conditions: Conditions = NO_CONDITIONS,
         range_header: str | None = None,
+        part_number: int | None = None,
     ) -> Deferred[ObjectReader]:
         """
         GetObject: the record, the range, and a reader pinned to this
         state. Close the reader when done.
+
+        @param part_number: send only this part (C{?partNumber}) instead
+            of a Range; InvalidPartNumber beyond the object's parts.
         """
-        return Deferred.fromCoroutine(self._get(bucket, key, requester, version_id, conditions, range_header))
+        return Deferred.fromCoroutine(
+            self._get(bucket, key, requester, version_id, conditions, range_header, part_number)
+        )
 
     def head_object(
         self,
@@ -153,12 +159,14 @@ class ObjectStore:
         version_id: str | None = None,
         conditions: Conditions = NO_CONDITIONS,
         range_header: str | None = None,
+        part_number: int | None = None,
     ) -> Deferred[tuple[ObjectRecord, ByteRange | None]]:
         """
         HeadObject: the record and the range, checked like a GET.
         """
         return self._facade.run(
-            objects.head_object, self._cart, bucket, key, requester, version_id, conditions, range_header
+            objects.head_object, self._cart, bucket, key, requester, version_id, conditions,
+            range_header, part_number,
         )
 
     def delete_object(

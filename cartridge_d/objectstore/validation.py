@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cartridge_d.engine.types import ObjectRecord
 from cartridge_d.objectstore.errors import (
     InvalidBucketName,
     InvalidDigest,
+    InvalidPartNumber,
     InvalidRange,
     KeyTooLong,
     MetadataTooLarge,
@@ -171,6 +173,43 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         raise _unsatisfiable(header, size)
     last = min(int(last_text), size - 1) if last_text else size - 1
     return ByteRange(first, last, size)
+
+
+def parts_count(record: ObjectRecord) -> int | None:
+    """
+    How many parts a completed multipart upload made C{record} of (its
+    ETag ends in "-N" and it has one segment per part), or None for an
+    object stored in one piece.
+    """
+    _, dash, count = record.etag.rpartition("-")
+    if dash and count.isdigit() and int(count) == len(record.segments):
+        return int(count)
+    return None
+
+
+def part_range(record: ObjectRecord, part_number: int) -> ByteRange | None:
+    """
+    The bytes of part C{part_number} (1-based) of C{record}, as the
+    C{partNumber} of a GET or HEAD asks: a multipart object's part is the
+    segment its upload stored; an object stored in one piece has one part,
+    itself.  None for an empty part (there is no range to send).
+
+    @raise InvalidPartNumber: (416) beyond the object's part count.
+    """
+    count = parts_count(record)
+    if part_number > (count or 1):
+        raise InvalidPartNumber(
+            extra=(("PartNumberRequested", str(part_number)),
+                   ("ActualPartCount", str(count or 1))),
+        )
+    if count is None:
+        first, length = 0, record.size
+    else:
+        sizes = [segment.size for segment in record.segments]
+        first, length = sum(sizes[: part_number - 1]), sizes[part_number - 1]
+    if length == 0:
+        return None
+    return ByteRange(first, first + length - 1, record.size)
 
 
 def _unsatisfiable(header: str, size: int) -> InvalidRange:

@@ -13,9 +13,11 @@ from twisted.internet.defer import Deferred
 
 from cartridge_d.objectstore.conditions import Conditions
 from cartridge_d.objectstore.model import PutOptions
+from cartridge_d.objectstore.validation import parts_count
 from cartridge_d.s3.buckets import check_canned_private
 from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.checks import expected_checksums
+from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.limits import decoded_length, user_metadata
 from cartridge_d.s3.present import (
     object_headers,
@@ -51,6 +53,27 @@ def version_id(head: RequestHead) -> str | None:
     The C{versionId} query parameter, if given.
     """
     return head.query.get("versionId")
+
+
+def part_number(head: RequestHead) -> int | None:
+    """
+    The C{partNumber} of a GET or HEAD (1 to 10000), if given: it reads
+    one part of a multipart object, as a Range would.
+
+    @raise S3Error: InvalidArgument for a value out of range,
+        InvalidRequest alongside a Range header.
+    """
+    text = head.query.get("partNumber")
+    if text is None:
+        return None
+    if not (text.isdigit() and 1 <= int(text) <= 10000):
+        raise s3_error(
+            "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+            extra=(("ArgumentName", "partNumber"), ("ArgumentValue", text)),
+        )
+    if head.header("range") is not None:
+        raise s3_error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
+    return int(text)
 
 
 class ReaderSource:
@@ -140,11 +163,12 @@ async def get_object(call: Call) -> Response:
     GetObject: 200 or 206 with the body streamed from a pinned view.
     """
     head = call.head
+    part = part_number(head)
     reader = await call.app.store.get_object(
         head.bucket, head.key, call.owner_id, version_id(head), conditions(head),
-        head.header("range"),
+        head.header("range"), part,
     )
-    return Response(*_describe(head, reader.record, reader.byte_range), stream=ReaderSource(reader))
+    return Response(*_describe(head, reader.record, reader.byte_range, part), stream=ReaderSource(reader))
 
 
 async def head_object(call: Call) -> Response:
@@ -152,17 +176,24 @@ async def head_object(call: Call) -> Response:
     HeadObject: GetObject's status and headers, no body.
     """
     head = call.head
+    part = part_number(head)
     record, byte_range = await call.app.store.head_object(
         head.bucket, head.key, call.owner_id, version_id(head), conditions(head),
-        head.header("range"),
+        head.header("range"), part,
     )
-    status, headers = _describe(head, record, byte_range)
+    status, headers = _describe(head, record, byte_range, part)
     length = record.size if byte_range is None else byte_range.length
     return Response(status, headers + (("Content-Length", str(length)),))
 
 
-def _describe(head: RequestHead, record: Any, byte_range: Any) -> tuple[int, tuple[tuple[str, str], ...]]:
+def _describe(
+    head: RequestHead, record: Any, byte_range: Any, part: int | None = None
+) -> tuple[int, tuple[tuple[str, str], ...]]:
     headers = object_headers(head, record, whole=byte_range is None)
+    count = parts_count(record) if part is not None else None
+    if count is not None:
+        # Only for a multipart object, as S3 sends it.
+        headers.append(("x-amz-mp-parts-count", str(count)))
     if byte_range is None:
         return 200, tuple(headers)
     headers.append(("Content-Range", byte_range.content_range()))
