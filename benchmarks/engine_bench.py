@@ -68,26 +68,27 @@ def small_rows(directory: str, n: int, fill_limit: float, listings: int,
             continue
         log("reader (%s)" % label)
         r = run_reader(path, n, f.objects, listings, lookups, 600)
-        ld = float(r["load"])  # type: ignore[arg-type]
-        ms = lambda k: 1000 * float(r[k])  # type: ignore[arg-type]  # noqa: E731
+        ld = r["load"]
+
+        def ms(k: str, r: dict[str, float] = r) -> float:
+            return 1000 * r[k]
         if r["errors"]:
-            notes.append("%s reader: %s wrong answers" % (label, r["errors"]))
+            notes.append("%s reader: %d wrong answers" % (label, r["errors"]))
         rows += [
             Row("open, %s (fresh process)" % label, "%.0f ms" % ms("open_s"), "<= 1000 ms",
                 ms("open_s") <= 1000, ld),
             Row("first lookup after open, %s" % label, "%.1f ms" % ms("first_get_s"), "",
                 None, ld),
-            Row("list 1,000 keys, %s: median (p99), %s listings" % (label, r["listings"]),
+            Row("list 1,000 keys, %s: median (p99), %d listings" % (label, r["listings"]),
                 "%.1f ms (%.1f ms)" % (ms("list_p50_s"), ms("list_p99_s")), "<= 50 ms",
                 ms("list_p50_s") <= 50, ld),
-            Row("lookup, %s: p99 (median), %s lookups" % (label, r["lookups"]),
+            Row("lookup, %s: p99 (median), %d lookups" % (label, r["lookups"]),
                 "%.2f ms (%.2f ms)" % (ms("get_p99_s"), ms("get_p50_s")), "<= 5 ms",
                 ms("get_p99_s") <= 5, ld),
             Row("reader peak RSS (VmHWM), %s" % label,
                 "%.0f MiB (%.0f MiB before open)" % (r["vm_hwm_mib"],
                                                    r["vm_hwm_before_open_mib"]),
-                "<= 200 MB", float(r["vm_hwm_mib"]) * 2**20 <= 200e6,  # type: ignore[arg-type]
-                ld),
+                "<= 200 MB", r["vm_hwm_mib"] * 2**20 <= 200e6, ld),
         ]
     os.unlink(path)
     return rows, notes

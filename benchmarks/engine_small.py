@@ -185,17 +185,17 @@ def read_benchmark(path: str, present: Sequence[int], listings: int, lookups: in
 
 
 def run_reader(path: str, n_requested: int, n_done: int, listings: int, lookups: int,
-               seconds: float) -> dict[str, object]:
+               seconds: float) -> dict[str, float]:
     """
-    Run L{read_benchmark} in a fresh interpreter and return its figures,
-    with the load average at its start.
+    Run L{read_benchmark} in a fresh interpreter and return its figures
+    (all numbers), with the load average at its start.
     """
     load = loadavg()
     out = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "read", path, str(n_requested),
          str(n_done), str(listings), str(lookups), str(seconds)],
         check=True, stdout=subprocess.PIPE, timeout=seconds + 300).stdout
-    result: dict[str, object] = json.loads(out)
+    result = {k: float(v) for k, v in json.loads(out).items()}
     result["load"] = load
     return result
 

@@ -144,11 +144,11 @@ def run_stream(directory: str, mib: int, rounds: int) -> list[StreamRound]:
         os.unlink(dd_path)
         os.sync()
         eng_s = _fresh_engine_seconds(directory, mib, source)
-        real = engine_writer._Md5  # type: ignore[attr-defined]
-        engine_writer._Md5 = _NoMd5  # type: ignore[attr-defined,misc]
+        real = engine_writer._Md5
+        engine_writer._Md5 = _NoMd5  # type: ignore[assignment,misc]
         try:
             bare_s = _fresh_engine_seconds(directory, mib, source)
         finally:
-            engine_writer._Md5 = real  # type: ignore[attr-defined,misc]
+            engine_writer._Md5 = real  # type: ignore[misc]
         out.append(StreamRound(dd_s, eng_s, bare_s, md5_seconds(mib, source), load))
     return out
