@@ -108,6 +108,17 @@ class ObjectReader:
         """
         return self.record.size if self.byte_range is None else self.byte_range.length
 
+    def whole(self) -> bytes | None:
+        """
+        Every byte to send, if the call that opened the reader read them
+        all (its view is then already closed, and L{close} is not needed);
+        None if the rest must be read with L{read}.
+        """
+        if self._context is not None or len(self._head) != self.length:
+            return None
+        head, self._head = self._head, b""
+        return head
+
     def read(self, offset: int, length: int) -> Deferred[bytes]:
         """
         Read C{length} bytes at object offset C{offset}.

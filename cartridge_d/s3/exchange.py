@@ -24,7 +24,7 @@ test-case-name: tests.s3.test_s3_streaming
 from __future__ import annotations
 
 import dataclasses
-import os
+import random
 from datetime import datetime, timezone
 from typing import Any
 
@@ -52,8 +52,11 @@ DISCARD_LIMIT = 1024 * 1024
 def new_request_id() -> str:
     """
     A fresh request id: 16 upper-case hex digits, as S3's.
+
+    Ids need to be unique, not secret: Python's generator (seeded from the
+    system once) spares a C{getrandom} system call per request.
     """
-    return os.urandom(8).hex().upper()
+    return "%016X" % random.getrandbits(64)
 
 
 class BufferSink:
@@ -335,16 +338,27 @@ class Exchange:
             if not self._handed_over:
                 self._abort_sink()
         head = self.head
+        method = head.method if head else self._request.method.decode("latin-1")
+        bucket = (head.bucket if head else "") or "-"
+        key = (head.key if head else "") or "-"
+        status, sent = self._request.code, self._request.sentLength
+        duration = self._app.clock.seconds() - self._started
+        lost = " (connection lost)" if self._lost else ""
+        # The line is formatted here, once: the format string names one
+        # field, so the observer's formatter has one field to look up
+        # rather than eight (about a third of the cost of a log line).
+        # The fields stay in the event for observers that want them.
         self._app.log.info(
-            "{method} {bucket} {key} {status} {sent} {duration:.3f}s {request_id}"
-            "{lost}",
-            method=head.method if head else self._request.method.decode("latin-1"),
-            bucket=(head.bucket if head else "") or "-",
-            key=(head.key if head else "") or "-",
-            status=self._request.code,
-            sent=self._request.sentLength,
-            duration=self._app.clock.seconds() - self._started,
+            "{access}",
+            access=f"{method} {bucket} {key} {status} {sent} {duration:.3f}s "
+            f"{self.request_id}{lost}",
+            method=method,
+            bucket=bucket,
+            key=key,
+            status=status,
+            sent=sent,
+            duration=duration,
             request_id=self.request_id,
-            lost=" (connection lost)" if self._lost else "",
+            lost=lost,
             route=self.route.name if self.route else None,
         )

@@ -18,7 +18,7 @@ from cartridge_d.s3.buckets import check_canned_private
 from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.checks import expected_checksums
 from cartridge_d.s3.errors import s3_error
-from cartridge_d.s3.limits import decoded_length, user_metadata
+from cartridge_d.s3.limits import decoded_length, parse_part_number, user_metadata
 from cartridge_d.s3.present import (
     object_headers,
     record_owner,
@@ -66,14 +66,10 @@ def part_number(head: RequestHead) -> int | None:
     text = head.query.get("partNumber")
     if text is None:
         return None
-    if not (text.isdigit() and 1 <= int(text) <= 10000):
-        raise s3_error(
-            "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
-            extra=(("ArgumentName", "partNumber"), ("ArgumentValue", text)),
-        )
+    number = parse_part_number(text)
     if head.header("range") is not None:
         raise s3_error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
-    return int(text)
+    return number
 
 
 class ReaderSource:
@@ -160,7 +156,9 @@ async def put_object(call: Call) -> Response:
 
 async def get_object(call: Call) -> Response:
     """
-    GetObject: 200 or 206 with the body streamed from a pinned view.
+    GetObject: 200 or 206 with the body streamed from a pinned view, or,
+    when the store read it all while opening the object (a small one),
+    sent whole without a producer.
     """
     head = call.head
     part = part_number(head)
@@ -168,7 +166,11 @@ async def get_object(call: Call) -> Response:
         head.bucket, head.key, call.owner_id, version_id(head), conditions(head),
         head.header("range"), part,
     )
-    return Response(*_describe(head, reader.record, reader.byte_range, part), stream=ReaderSource(reader))
+    status, headers = _describe(head, reader.record, reader.byte_range, part)
+    body = reader.whole()
+    if body is not None:
+        return Response(status, headers, body=body)
+    return Response(status, headers, stream=ReaderSource(reader))
 
 
 async def head_object(call: Call) -> Response:
