@@ -24,13 +24,30 @@ from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.head import Kind, RequestHead
 from cartridge_d.s3.upload import UploadPipe
 
-__all__ = ["MAX_PUT_BYTES", "XML_BODY_LIMIT", "check_head", "decoded_length", "user_metadata"]
+__all__ = ["MAX_PUT_BYTES", "XML_BODY_LIMIT", "check_head", "decoded_length", "parse_part_number",
+           "user_metadata"]
 
 _META = "x-amz-meta-"
 
 #: Largest buffered (XML) request body; past it the request fails with
 #: MalformedXML.  The XML codec refuses larger documents anyway.
 XML_BODY_LIMIT = 4 * 1024 * 1024
+
+
+def parse_part_number(text: str | None) -> int:
+    """
+    A C{partNumber} query value (UploadPart, or a GET/HEAD of one part).
+
+    @raise S3Error: InvalidArgument when it is missing or not a number in
+        1-10000.
+    """
+    if text is None or not text.strip().isdigit() or not 1 <= int(text) <= 10000:
+        raise s3_error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            extra=(("ArgumentName", "partNumber"), ("ArgumentValue", text or "")),
+        )
+    return int(text)
 
 
 def user_metadata(head: RequestHead) -> tuple[tuple[str, str], ...]:

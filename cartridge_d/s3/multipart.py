@@ -21,7 +21,7 @@ from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.copy import parse_copy_source
 from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.head import RequestHead
-from cartridge_d.s3.limits import decoded_length, user_metadata
+from cartridge_d.s3.limits import decoded_length, parse_part_number, user_metadata
 from cartridge_d.s3.multipart_listing import list_parts, list_uploads
 from cartridge_d.s3.objects import finish_upload
 from cartridge_d.s3.present import stored_headers, version_headers, xml_response
@@ -52,14 +52,7 @@ def part_number(head: RequestHead) -> int:
     @raise S3Error: InvalidArgument when it is missing or not a number in
         1-10000, before any body byte is accepted.
     """
-    text = head.query.get("partNumber")
-    if text is None or not text.strip().isdigit() or not 1 <= int(text) <= 10000:
-        raise s3_error(
-            "InvalidArgument",
-            "Part number must be an integer between 1 and 10000, inclusive",
-            extra=(("ArgumentName", "partNumber"), ("ArgumentValue", text or "")),
-        )
-    return int(text)
+    return parse_part_number(head.query.get("partNumber"))
 
 
 def _checksum_headers(checksums: Any) -> list[tuple[str, str]]:
