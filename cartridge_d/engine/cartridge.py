@@ -264,7 +264,8 @@ class Cartridge:
         lets a large body get one large extent.
         """
         self._check_open()
-        return Writer(self._alloc, self._file, self.block_size, size_hint)
+        return Writer(self._alloc, self._file, self.block_size, size_hint,
+                      lambda: not self._closed and self._failure is None)
 
     # -- commits -------------------------------------------------------------
 

@@ -16,11 +16,12 @@ import hashlib
 import itertools
 import queue
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from crc32c import crc32c
 
 from .constants import CHUNK_SIZE, INLINE_MAX
+from .errors import Closed
 from .types import DataRef, Extent
 
 if TYPE_CHECKING:
@@ -99,8 +100,9 @@ class Writer:
     """
 
     def __init__(self, alloc: "Allocator", file: "BlockFile", block_size: int,
-                 size_hint: int | None) -> None:
+                 size_hint: int | None, is_open: Callable[[], bool] = lambda: True) -> None:
         self._alloc = alloc
+        self._is_open = is_open
         self._file = file
         self._bs = block_size
         self._chunk = chunk_size_for(block_size)
@@ -127,6 +129,8 @@ class Writer:
         """
         if self._done:
             raise ValueError("writer is finished")
+        if not self._is_open():
+            raise Closed("cartridge is closed")
         if not data:
             return
         data = bytes(data)
@@ -178,6 +182,8 @@ class Writer:
         """
         if self._done:
             raise ValueError("writer is finished")
+        if not self._is_open():
+            raise Closed("cartridge is closed")
         self._done = True
         tail = b"".join(self._pieces)
         self._pieces = []

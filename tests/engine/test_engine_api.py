@@ -274,3 +274,24 @@ def test_too_long_names_refused_alone(cart: Cartridge) -> None:
     assert body(cart, "b", key) == b"ok"
     put(cart, "b", "after", b"still works")
     assert check(cart.path).ok
+
+
+def test_closed_cartridge(cart_path: str) -> None:
+    """
+    After close, writers, views and commits raise Closed; close is idempotent.
+    """
+    from cartridge_d.engine import Closed
+    c = Cartridge.open(cart_path)
+    make_bucket(c)
+    w = c.writer()
+    v = c.view()
+    c.close()
+    c.close()
+    with pytest.raises(Closed):
+        w.write(b"late")
+    with pytest.raises(Closed):
+        v.get_bucket("b")
+    with pytest.raises(Closed):
+        c.view()
+    with pytest.raises(Closed):
+        make_bucket(c, "other")

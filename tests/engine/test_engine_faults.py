@@ -85,3 +85,40 @@ def test_power_loss(seed: int) -> None:
     c.close()
     report = check("fault.cart", _file=disk, data=True)
     assert report.ok, str(report)
+
+
+class FailingSync(FaultyFile):
+    """
+    A disk whose next sync fails with EIO (and drops what it was to write).
+    """
+
+    fail = False
+
+    def sync(self) -> None:
+        if self.fail:
+            raise OSError(5, "Input/output error")
+        super().sync()
+
+
+def test_failed_sync_stops_the_cartridge() -> None:
+    """
+    When a sync fails, the commit fails, every later call raises Closed
+    (the engine never retries a failed sync), and reopening gives the last
+    durable state, clean.
+    """
+    disk = FailingSync()
+    c = Cartridge.open("eio.cart", _file=disk, blocks=64)
+    make_bucket(c)
+    put(c, "b", "kept", b"k" * 5000)
+    disk.fail = True
+    with pytest.raises(Closed):
+        put(c, "b", "lost", b"l" * 5000)
+    with pytest.raises(Closed):
+        put(c, "b", "later", b"x")
+    with pytest.raises(Closed):
+        c.view()
+    image = FaultyFile(disk.after_power_loss())
+    assert check("eio.cart", _file=image).ok
+    with Cartridge.open("eio.cart", _file=image) as again:
+        assert body(again, "b", "kept") == b"k" * 5000
+        assert body(again, "b", "lost") is None
