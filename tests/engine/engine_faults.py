@@ -25,7 +25,8 @@ class FaultyFile:
     def __init__(self, image: bytes = b"", rng: random.Random | None = None) -> None:
         self._durable = bytearray(image)
         self._current = bytearray(image)
-        self._unsynced: list[tuple[int, bytes] | tuple[str, int]] = []
+        #: (offset, bytes) writes and (size, None) size changes not yet synced
+        self._unsynced: list[tuple[int, bytes | None]] = []
         self._rng = rng or random.Random(0)
         self._countdown: int | None = None
         self.dead = False
@@ -69,11 +70,11 @@ class FaultyFile:
     def sync(self) -> None:
         with self._lock:
             self._tick()
-            for op in self._unsynced:
-                if op[0] == "size":
-                    self._resize(self._durable, op[1])  # type: ignore[arg-type]
+            for offset, data in self._unsynced:
+                if data is None:
+                    self._resize(self._durable, offset)
                 else:
-                    self._apply(self._durable, *op)  # type: ignore[arg-type]
+                    self._apply(self._durable, offset, data)
             self._unsynced = []
 
     def size(self) -> int:
@@ -86,13 +87,13 @@ class FaultyFile:
             self._tick()
             if size > len(self._current):
                 self._current.extend(bytes(size - len(self._current)))
-                self._unsynced.append(("size", size))
+                self._unsynced.append((size, None))
 
     def truncate(self, size: int) -> None:
         with self._lock:
             self._tick()
             self._resize(self._current, size)
-            self._unsynced.append(("size", size))
+            self._unsynced.append((size, None))
 
     def close(self) -> None:
         pass
@@ -103,16 +104,15 @@ class FaultyFile:
         kept whole, dropped, or torn at a 512-byte boundary.
         """
         image = bytearray(self._durable)
-        for op in self._unsynced:
+        for offset, data in self._unsynced:
             fate = self._rng.random()
-            if op[0] == "size":
+            if data is None:
                 if fate < 0.5:
-                    self._resize(image, op[1])  # type: ignore[arg-type]
+                    self._resize(image, offset)
                 continue
-            offset, data = op  # type: ignore[misc]
             if fate < 0.4:
                 continue
             if fate < 0.7 and len(data) > 512:
                 data = data[:512 * self._rng.randrange(1, -(-len(data) // 512))]
-            self._apply(image, offset, data)  # type: ignore[arg-type]
+            self._apply(image, offset, data)
         return bytes(image)
