@@ -8,6 +8,7 @@ test-case-name: tests.s3.test_s3_buckets
 from __future__ import annotations
 
 from cartridge_d.s3.call import Call, Response
+from cartridge_d.s3.config import refuse_bucket_object_lock
 from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.present import record_owner, xml_response
 from cartridge_d.xmlcodec import (
@@ -26,6 +27,7 @@ async def create_bucket(call: Call) -> Response:
     S3 refuses it (IllegalLocationConstraintException); naming
     C{us-east-1} explicitly is what S3 calls InvalidLocationConstraint.
     """
+    refuse_bucket_object_lock(call)
     location = parse_create_bucket_configuration(call.body) if call.body.strip() else None
     if location is not None and location != call.app.region:
         raise s3_error(

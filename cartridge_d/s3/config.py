@@ -93,6 +93,35 @@ BUCKET_CONFIG_DELETES = (
 )
 
 
+#: Object Lock settings of a PutObject, CopyObject or CreateMultipartUpload.
+_OBJECT_LOCK_HEADERS = (
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-retain-until-date",
+    "x-amz-object-lock-legal-hold",
+)
+
+
+async def refuse_object_lock(call: Call) -> None:
+    """
+    Refuse Object Lock settings on a new object: no bucket here has an
+    Object Lock configuration, and S3 refuses them in such a bucket
+    (after NoSuchBucket and AccessDenied) rather than storing an object
+    the client believes is locked.
+    """
+    if any(name in call.head.headers for name in _OBJECT_LOCK_HEADERS):
+        await _bucket_must_exist(call)
+        raise s3_error("InvalidRequest", "Bucket is missing ObjectLockConfiguration")
+
+
+def refuse_bucket_object_lock(call: Call) -> None:
+    """
+    Refuse to create a bucket with Object Lock enabled: this server cannot
+    keep the promise (NotImplemented, not a bucket that silently lacks it).
+    """
+    if (call.head.header("x-amz-bucket-object-lock-enabled") or "").strip().lower() == "true":
+        raise s3_error("NotImplemented", "Object Lock is not supported by this server.")
+
+
 async def not_implemented(call: Call) -> Response:
     """
     Refuse to store a configuration this server does not keep.

@@ -17,6 +17,7 @@ from cartridge_d.engine.types import NULL_VERSION
 from cartridge_d.objectstore.conditions import Conditions
 from cartridge_d.objectstore.model import CopyOptions, CopySource
 from cartridge_d.s3.call import Call, Response
+from cartridge_d.s3.config import refuse_object_lock
 from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.head import RequestHead
 from cartridge_d.s3.limits import user_metadata
@@ -83,6 +84,7 @@ async def copy_object(call: Call) -> Response:
     """
     head = call.head
     source = parse_copy_source(head)
+    await refuse_object_lock(call)
     original, record = await call.app.store.copy_object(
         source, head.bucket, head.key, call.owner_id, copy_options(head)
     )

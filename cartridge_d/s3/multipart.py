@@ -18,6 +18,7 @@ from urllib.parse import quote
 from cartridge_d.auth.checksums import checksum_spec
 from cartridge_d.objectstore.model import PartSpec, UploadOptions
 from cartridge_d.s3.call import Call, Response
+from cartridge_d.s3.config import refuse_object_lock
 from cartridge_d.s3.copy import parse_copy_source
 from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.head import RequestHead
@@ -65,6 +66,7 @@ async def create_upload(call: Call) -> Response:
     algorithm (and type) the object will have.
     """
     head = call.head
+    await refuse_object_lock(call)
     algorithm = (head.header("x-amz-checksum-algorithm") or "").strip().upper()
     kind = (head.header("x-amz-checksum-type") or "").strip().upper()
     options = UploadOptions(stored_headers(head), user_metadata(head), algorithm, kind)

@@ -17,6 +17,7 @@ from cartridge_d.objectstore.validation import parts_count
 from cartridge_d.s3.buckets import check_canned_private
 from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.checks import expected_checksums
+from cartridge_d.s3.config import refuse_object_lock
 from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.limits import decoded_length, parse_part_number, user_metadata
 from cartridge_d.s3.present import (
@@ -101,6 +102,7 @@ async def open_put(call: Call) -> Any:
     put session the body will stream into.
     """
     head = call.head
+    await refuse_object_lock(call)
     length = head.header("content-length")
     size = decoded_length(head, int(length) if length and length.isdigit() else None)
     spec = checksum_spec([(n, v) for n, vs in head.headers.items() for v in vs])
