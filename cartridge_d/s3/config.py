@@ -124,15 +124,34 @@ def refuse_bucket_object_lock(call: Call) -> None:
 
 async def not_implemented(call: Call) -> Response:
     """
-    Refuse to store a configuration this server does not keep.
+    Refuse to store a configuration this server does not keep (once the
+    bucket is known to exist and be the requester's, as S3 checks first).
     """
+    if call.head.bucket:
+        await _bucket_must_exist(call)
     raise s3_error("NotImplemented")
+
+
+async def missing_object_lock(call: Call) -> Response:
+    """
+    An object's retention or legal hold: S3's answer for a bucket without
+    an Object Lock configuration, which every bucket here is.
+    """
+    await _bucket_must_exist(call)
+    raise s3_error("InvalidRequest", "Bucket is missing Object Lock Configuration")
 
 
 async def deleted(call: Call) -> Response:
     """
-    Delete a configuration that does not exist: 204, as S3 answers.
+    Delete a configuration that does not exist: 204, as S3 answers, once
+    the bucket (and for an object's, the object) is known to exist and
+    be the requester's.
     """
-    if call.head.kind.value == "bucket":
+    head = call.head
+    if head.key:
+        await call.app.store.head_object(
+            head.bucket, head.key, call.owner_id, head.query.get("versionId")
+        )
+    else:
         await _bucket_must_exist(call)
     return Response(204)

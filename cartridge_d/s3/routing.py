@@ -182,18 +182,20 @@ for _sub, _get in config.BUCKET_CONFIG_GETS.items():
     ROUTES[RouteKey(_B, "PUT", _sub)] = _route("PutBucketConfig", config.not_implemented, Body.XML)
 for _sub in config.BUCKET_CONFIG_DELETES:
     ROUTES[RouteKey(_B, "DELETE", _sub)] = _route("DeleteBucketConfig", config.deleted)
+# An object's retention and legal hold: no bucket has Object Lock.
+for _sub in ("retention", "legal-hold"):
+    ROUTES[RouteKey(_O, "GET", _sub)] = _route("GetObjectLock", config.missing_object_lock)
+    ROUTES[RouteKey(_O, "PUT", _sub)] = _route(
+        "PutObjectLock", config.missing_object_lock, Body.XML
+    )
 
 
 async def _method_not_allowed(call: Call) -> Response:
     raise s3_error("MethodNotAllowed")
 
 
-async def _not_implemented(call: Call) -> Response:
-    raise s3_error("NotImplemented")
-
-
 METHOD_NOT_ALLOWED = Route("MethodNotAllowed", _method_not_allowed)
-NOT_IMPLEMENTED = Route("NotImplemented", _not_implemented)
+NOT_IMPLEMENTED = Route("NotImplemented", config.not_implemented)
 
 
 def route_key(head: RequestHead) -> RouteKey:

@@ -63,3 +63,43 @@ def test_object_lock_settings_are_refused() -> None:
     assert _code(missing.body) == "NoSuchBucket"
     other = h.put("bkt", "obj", b"data", headers=settings[1], user=BOB)
     assert _code(other.body) == "AccessDenied"
+
+
+def test_delete_object_tagging_checks_bucket_permission_and_key() -> None:
+    """
+    DeleteObjectTagging answers 204 only for an object that exists in a
+    bucket of the requester's: NoSuchBucket, AccessDenied and NoSuchKey
+    otherwise, like the other object sub-resources.
+    """
+    h = S3Harness()
+    h.mkbucket("bkt")
+    h.mkbucket("bobs", user=BOB)
+    assert h.put("bkt", "obj", b"data").status == 200
+    assert h.call("DELETE", "/bkt/obj?tagging").status == 204
+    assert _code(h.call("DELETE", "/nobucket/obj?tagging").body) == "NoSuchBucket"
+    assert _code(h.call("DELETE", "/bobs/obj?tagging").body) == "AccessDenied"
+    assert _code(h.call("DELETE", "/bkt/missing?tagging").body) == "NoSuchKey"
+
+
+def test_unimplemented_sub_resources_check_the_bucket_first() -> None:
+    """
+    A sub-resource this server does not implement names the missing or
+    foreign bucket first (NoSuchBucket, AccessDenied), then 501; an
+    object's retention and legal hold are S3's answer for a bucket
+    without Object Lock.
+    """
+    h = S3Harness()
+    h.mkbucket("bkt")
+    h.mkbucket("bobs", user=BOB)
+    assert h.put("bkt", "obj", b"data").status == 200
+    assert _code(h.call("PUT", "/bobs?cors", b"<CORSConfiguration/>").body) == "AccessDenied"
+    assert _code(h.call("PUT", "/nobucket?cors", b"<CORSConfiguration/>").body) == "NoSuchBucket"
+    assert h.call("PUT", "/bkt?cors", b"<CORSConfiguration/>").status == 501
+    assert _code(h.call("GET", "/bobs/obj?torrent").body) == "AccessDenied"
+    assert _code(h.call("POST", "/nobucket/obj?restore").body) == "NoSuchBucket"
+    assert h.call("GET", "/bkt/obj?torrent").status == 501
+    for method, path in (("GET", "/bkt/obj?retention"), ("PUT", "/bkt/obj?legal-hold"),
+                         ("GET", "/bkt/obj?legal-hold")):
+        reply = h.call(method, path)
+        assert (reply.status, _code(reply.body)) == (400, "InvalidRequest"), path
+    assert _code(h.call("GET", "/bobs/obj?retention").body) == "AccessDenied"
