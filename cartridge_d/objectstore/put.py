@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 
 from cartridge_d.engine.types import DataRef, ObjectRecord
 from cartridge_d.objectstore import errors
@@ -35,6 +35,9 @@ from cartridge_d.objectstore.validation import (
     check_metadata,
     decode_content_md5,
 )
+
+#: Pieces shorter than this are held in the reactor until the next hop.
+HOLD_BELOW = 64 * 1024
 
 
 def too_large() -> errors.S3DomainError:
@@ -91,6 +94,7 @@ class BodySession:
         self._now_ns = now_ns
         self._size = 0
         self._done = False
+        self._held = b""
 
     @property
     def size(self) -> int:
@@ -106,6 +110,12 @@ class BodySession:
         @raise EntityTooLarge: (in the Deferred) once the body passes 5 GiB;
             the session is aborted.
         """
+        held, self._held = self._held, b""
+        if held:
+            data = held + data
+        if len(data) < HOLD_BELOW:
+            self._held = data
+            return succeed(None)
         return self._facade.run(self._write, data)
 
     def abort(self) -> Deferred[None]:
@@ -113,6 +123,7 @@ class BodySession:
         Drop the body (the client went away, or the S3 layer refused it).
         Idempotent.
         """
+        self._held = b""
         return self._facade.run(self._abort)
 
     def _write(self, data: bytes) -> None:
@@ -143,6 +154,9 @@ class BodySession:
 
         @return: where the body is, and its verified checksums.
         """
+        held, self._held = self._held, b""
+        if held:
+            self._write(held)
         if self._done:
             raise ValueError("the session is finished")
         self._done = True
