@@ -38,6 +38,25 @@ from cartridge_d.objectstore.validation import MAX_KEY_BYTES, ByteRange, parse_r
 FIRST_READ = 1024 * 1024
 
 
+def _names_no_version(bucket: BucketRecord, version_id: str | None) -> bool:
+    """
+    Whether C{version_id} cannot name a version of C{bucket}: only "null"
+    can in a bucket that never had versioning.
+    """
+    return version_id not in (None, NULL_VERSION) and not bucket.versioning
+
+
+def check_version_id(bucket: BucketRecord, version_id: str | None) -> None:
+    """
+    Refuse a version id C{bucket} cannot have, as S3 does on GET, HEAD
+    and DELETE.
+
+    @raise InvalidArgument: "Invalid version id specified".
+    """
+    if version_id is not None and _names_no_version(bucket, version_id):
+        raise errors.argument_error("versionId", version_id, "Invalid version id specified")
+
+
 def find_object(view: View, bucket: BucketRecord, key: str, version_id: str | None) -> ObjectRecord:
     """
     The current record of C{key}, or the version named.
@@ -50,8 +69,7 @@ def find_object(view: View, bucket: BucketRecord, key: str, version_id: str | No
     @raise InvalidArgument: a version id other than "null" in a bucket
         that never had versioning.
     """
-    if version_id is not None and version_id != NULL_VERSION and not bucket.versioning:
-        raise errors.argument_error("versionId", version_id, "Invalid version id specified")
+    check_version_id(bucket, version_id)
     record = view.get_object(bucket.name, key, version_id)
     if record is None and version_id not in (None, NULL_VERSION):
         raise errors.NoSuchVersion(extra=(("Key", key), ("VersionId", version_id or "")))
@@ -226,7 +244,7 @@ def delete_object(
     Delete one key (pool thread). Deleting a missing key succeeds, as in S3.
     """
     with cart.view() as view:
-        owned_bucket(view, bucket, requester)
+        check_version_id(owned_bucket(view, bucket, requester), version_id)
     with engine_errors(bucket, key):
         removed = cart.delete_object(bucket, key, _engine_version(version_id))
     return _outcome(key, version_id, removed)
@@ -252,10 +270,18 @@ def delete_objects(
     Delete up to 1000 keys in one engine commit (pool thread).
 
     Missing keys count as deleted; a key that cannot exist (too long) is
-    reported as deleted too, since there is nothing to delete.
+    reported as deleted too, since there is nothing to delete.  A version
+    id the bucket cannot have fails for its key alone (NoSuchVersion, as
+    S3 answers it here).
     """
     with cart.view() as view:
-        owned_bucket(view, bucket, requester)
+        record = owned_bucket(view, bucket, requester)
+        failed = [
+            DeleteFailure(key, "NoSuchVersion", "The specified version does not exist.", version)
+            for key, version in objects
+            if _names_no_version(record, version)
+        ]
+        objects = [(k, v) for k, v in objects if not _names_no_version(record, v)]
         present = {
             (key, version): view.get_object(bucket, key, version)
             for key, version in objects
@@ -270,4 +296,4 @@ def delete_objects(
         with engine_errors(bucket):
             cart.commit(ops)
     deleted = [_outcome(key, version, present.get((key, version))) for key, version in objects]
-    return deleted, []
+    return deleted, failed

@@ -40,7 +40,8 @@ def check_bucket_name(name: str) -> None:
     """
     Enforce the S3 bucket-naming rules: 3-63 characters of lower-case
     letters, digits, dots and hyphens, beginning and ending with a letter
-    or digit, no "..", not an IPv4 address, none of the reserved prefixes
+    or digit, no "..", no label (between dots) beginning or ending with a
+    hyphen, not an IPv4 address, none of the reserved prefixes
     and suffixes.
 
     @raise InvalidBucketName: naming the bucket.
@@ -48,6 +49,8 @@ def check_bucket_name(name: str) -> None:
     valid = (
         _BUCKET_CHARS.match(name) is not None
         and ".." not in name
+        and ".-" not in name
+        and "-." not in name
         and not name.startswith(_RESERVED_PREFIXES)
         and not name.endswith(_RESERVED_SUFFIXES)
         and not _is_ipv4(name)

@@ -35,6 +35,8 @@ async def delete_objects(call: Call) -> Response:
     if not _has_integrity_header(call):
         raise s3_error("MissingContentMD5")
     request = parse_delete(call.body)
+    if any(not o.key for o in request.objects):
+        raise s3_error("UserKeyMustBeSpecified")
     deleted, failed = await call.app.store.delete_objects(
         call.head.bucket, call.owner_id, [(o.key, o.version_id) for o in request.objects]
     )

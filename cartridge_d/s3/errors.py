@@ -116,6 +116,11 @@ ERRORS: dict[str, tuple[int, str]] = {
         "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
     ),
     "TooManyBuckets": (400, "You have attempted to create more buckets than allowed."),
+    "UserKeyMustBeSpecified": (
+        400,
+        "The bucket POST must contain the specified field name. If it is specified, "
+        "please check the order of the fields.",
+    ),
     "XAmzContentSHA256Mismatch": (
         400,
         "The provided 'x-amz-content-sha256' header does not match what was computed.",

@@ -85,6 +85,25 @@ def decoded_length(head: RequestHead, length: int | None) -> int | None:
     return length
 
 
+#: The x-amz-storage-class values S3 knows.  Every object here is stored
+#: the same way (and listed STANDARD), but a value S3 would refuse is
+#: refused, not stored as if it meant something.
+STORAGE_CLASSES = frozenset({
+    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+    "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
+})
+
+
+def check_storage_class(head: RequestHead) -> None:
+    """
+    @raise S3Error: InvalidStorageClass for an C{x-amz-storage-class}
+        S3 does not know.
+    """
+    value = head.header("x-amz-storage-class")
+    if value is not None and value.strip() not in STORAGE_CLASSES:
+        raise s3_error("InvalidStorageClass", extra=(("StorageClassRequested", value),))
+
+
 def check_head(head: RequestHead, streamed: bool, length: int | None) -> None:
     """
     Refuse what the head alone shows to be too large or missing.
@@ -92,12 +111,13 @@ def check_head(head: RequestHead, streamed: bool, length: int | None) -> None:
     @param streamed: the body streams into the object store (PUT, part).
     @param length: the Content-Length, or None for an HTTP-chunked body.
     @raise S3DomainError or S3Error: KeyTooLongError, MetadataTooLarge,
-        EntityTooLarge, MissingContentLength.
+        InvalidStorageClass, EntityTooLarge, MissingContentLength.
     """
     if head.kind is Kind.OBJECT:
         check_key(head.key)
     if head.method in ("PUT", "POST") and head.kind is Kind.OBJECT:
         check_metadata(user_metadata(head))
+        check_storage_class(head)
     if streamed:
         if length == 0 and head.header("content-length") is None:
             raise s3_error("MissingContentLength")
