@@ -226,18 +226,35 @@ class PutSession(BodySession):
                 segments=(ref,),
             )
             conditions = options.conditions
-            with engine_errors(self._bucket, self._key):
-                return self._cart.put_object(
-                    record,
-                    if_none_match=(conditions.if_none_match or "").strip() == "*",
-                    if_match_etag=None
-                    if conditions.if_match is None
-                    else conditions.if_match.strip().strip('"'),
-                )
+            try:
+                with engine_errors(self._bucket, self._key):
+                    return self._cart.put_object(
+                        record,
+                        if_none_match=(conditions.if_none_match or "").strip() == "*",
+                        if_match_etag=None
+                        if conditions.if_match is None
+                        else conditions.if_match.strip().strip('"'),
+                    )
+            except errors.PreconditionFailed:
+                if conditions.if_match is not None:
+                    self._check_if_match_target()
+                raise
         except BaseException:
             self._done = True
             self._writer.abort()
             raise
+
+
+    def _check_if_match_target(self) -> None:
+        """
+        After an If-Match write failed: S3 answers 404 NoSuchKey, not 412,
+        when there is no current object to match (absent, or a delete
+        marker).
+        """
+        with self._cart.view() as view:
+            current = view.get_object(self._bucket, self._key, None)
+        if current is None or current.delete_marker:
+            raise errors.NoSuchKey(extra=(("Key", self._key),))
 
 
 def _b64(value: str) -> bytes | None:

@@ -120,6 +120,24 @@ def test_conditional_put_if_none_match() -> None:
     assert h.call("GET", "/bkt/k").body == b"one"
 
 
+def test_conditional_put_if_match() -> None:
+    """
+    PUT with If-Match replaces an object whose ETag matches, is 412 for
+    one whose ETag differs, and 404 NoSuchKey (as S3) when there is no
+    object to match; nothing is stored by a refused write.
+    """
+    h = S3Harness()
+    h.mkbucket("bkt")
+    etag = h.put("bkt", "k", b"one").header("etag")
+    assert h.put("bkt", "k", b"two", headers={"If-Match": '"0000"'}).status == 412
+    assert h.put("bkt", "k", b"two", headers={"If-Match": etag}).status == 200
+    assert h.call("GET", "/bkt/k").body == b"two"
+    missing = h.put("bkt", "absent", b"x", headers={"If-Match": etag})
+    assert missing.status == 404
+    assert b"<Code>NoSuchKey</Code>" in missing.body
+    assert h.call("HEAD", "/bkt/absent").status == 404
+
+
 def test_delete_object() -> None:
     """
     DeleteObject is 204 for an existing key and for a missing one; the
