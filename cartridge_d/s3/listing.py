@@ -6,7 +6,9 @@ renders the page.  Both versions resume from a key (v1 C{marker}; v2 the
 continuation token, which wraps the last key or common prefix of the
 previous page, else C{start-after}), so a common prefix never repeats
 across pages and a deleted marker key is no problem.  A truncated v1 page
-always carries C{NextMarker}, delimiter or not (rclone needs it).
+carries C{NextMarker} only with a delimiter, as S3's: without one, clients
+resume from the last key (rclone and s3cmd do; a page without keys keeps
+its NextMarker, since rclone fails on a truncated page with neither).
 
 test-case-name: tests.s3.test_s3_listing
 """
@@ -77,7 +79,9 @@ async def list_objects(call: Call) -> Response:
             max_keys=max_keys,
             is_truncated=page.is_truncated,
             delimiter=delimiter,
-            next_marker=page.next_marker if page.is_truncated else None,
+            next_marker=page.next_marker
+            if page.is_truncated and (delimiter or not page.contents)
+            else None,
             contents=tuple(_entry(call, r, True) for r in page.contents),
             common_prefixes=page.common_prefixes,
             encoding_type=encoding,

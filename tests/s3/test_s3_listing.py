@@ -59,8 +59,9 @@ def test_v1_plain_keys_and_delimiter() -> None:
 
 def test_v1_paging_with_next_marker() -> None:
     """
-    max-keys pages a v1 listing; every truncated page carries NextMarker
-    and following it visits every key exactly once.
+    max-keys pages a v1 listing; without a delimiter a truncated page has
+    no NextMarker (as S3), and resuming from its last key visits every key
+    exactly once; with a delimiter every truncated page carries NextMarker.
     """
     h = _harness()
     seen: list[str] = []
@@ -71,9 +72,13 @@ def test_v1_paging_with_next_marker() -> None:
         seen.extend(keys)
         if root.findtext(NS + "IsTruncated") != "true":
             break
-        marker = root.findtext(NS + "NextMarker") or ""
-        assert marker
+        assert root.find(NS + "NextMarker") is None
+        marker = keys[-1]
     assert seen == sorted(AWKWARD, key=lambda k: k.encode())
+    with_delimiter = h.call("GET", "/bkt?max-keys=1&delimiter=%2F")
+    root, keys, prefixes = _listing(with_delimiter.body)
+    assert root.findtext(NS + "IsTruncated") == "true"
+    assert root.findtext(NS + "NextMarker") == (keys + prefixes)[-1]
 
 
 def test_v2_paging_with_tokens_and_prefixes_once() -> None:
