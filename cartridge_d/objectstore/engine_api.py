@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from cartridge_d.engine.types import BucketRecord, DataRef, ObjectRecord, Op
+from cartridge_d.engine.types import BucketRecord, DataRef, Fuses, ObjectRecord, Op
 
 
 class Writer(Protocol):
@@ -46,7 +46,11 @@ class View(Protocol):
 class Engine(Protocol):
     """
     A cartridge.
+
+    @ivar fuses: the behaviour switches fixed when it was created.
     """
+
+    fuses: Fuses
 
     def put_bucket(self, rec: BucketRecord, *, replace: bool = False) -> None: ...
 

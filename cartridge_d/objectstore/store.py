@@ -65,6 +65,13 @@ class ObjectStore:
     def _now_ns(self) -> int:
         return int(self._clock.seconds() * 1_000_000_000)
 
+    @property
+    def acl_fuse(self) -> int:
+        """
+        The cartridge's ACL fuse: 0 ignore (the default), 1 record, 2 enforce.
+        """
+        return self._cart.fuses.acl
+
     # buckets
 
     def create_bucket(self, name: str, owner: str, location: str | None = None) -> Deferred[BucketRecord]:

@@ -28,6 +28,7 @@ async def create_bucket(call: Call) -> Response:
     C{us-east-1} explicitly is what S3 calls InvalidLocationConstraint.
     """
     refuse_bucket_object_lock(call)
+    check_acl(call)
     location = parse_create_bucket_configuration(call.body) if call.body.strip() else None
     if location is not None and location != call.app.region:
         raise s3_error(
@@ -87,22 +88,45 @@ async def get_acl(call: Call) -> Response:
     return xml_response(render_access_control_policy(record_owner(call, record.owner)))
 
 
-def check_canned_private(call: Call) -> None:
+#: The canned ACLs of S3 (x-amz-acl).
+CANNED_ACLS = frozenset({
+    "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read",
+    "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write",
+})
+
+
+def check_acl(call: Call, acl_body: bool = False) -> None:
     """
-    Accept only the ACL every resource has anyway: the canned C{private}
-    (header, or no ACL at all); anything else is NotImplemented.
+    The same answer to an ACL wherever a request sets one (CreateBucket,
+    PutObject, CopyObject, CreateMultipartUpload, PUT ?acl): an unknown
+    canned ACL is InvalidArgument; otherwise the cartridge's ACL fuse
+    decides.  With "ignore" (0, the default) every ACL is accepted and not
+    kept: each resource stays its owner's alone, as GET ?acl says.  The
+    "record" and "enforce" fuses are not implemented, so there only the
+    ACL every resource has anyway (the canned C{private}, or none) is
+    accepted, and anything else is NotImplemented rather than dropped.
+
+    @param acl_body: the request body is an ACL (PUT ?acl), not something
+        else (a CreateBucketConfiguration).
     """
-    canned = (call.head.header("x-amz-acl") or "private").strip().lower()
+    value = call.head.header("x-amz-acl")
+    canned = (value or "private").strip().lower()
+    if canned not in CANNED_ACLS:
+        raise s3_error(
+            "InvalidArgument", extra=(("ArgumentName", "x-amz-acl"), ("ArgumentValue", value or ""))
+        )
+    if call.app.store.acl_fuse == 0:
+        return
     grants = any(name.startswith("x-amz-grant-") for name in call.head.headers)
-    if canned != "private" or grants or call.body.strip():
+    if canned != "private" or grants or (acl_body and call.body.strip()):
         raise s3_error("NotImplemented", "Only the canned ACL private is supported.")
 
 
 async def put_acl(call: Call) -> Response:
     """
-    PutBucketAcl: accepted for the canned ACL C{private}.
+    PutBucketAcl: as L{check_acl} says.
     """
     await call.app.store.head_bucket(call.head.bucket, call.owner_id)
-    check_canned_private(call)
+    check_acl(call, acl_body=True)
     return Response(200)
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from cartridge_d.engine.types import NULL_VERSION
 from cartridge_d.objectstore.conditions import Conditions
 from cartridge_d.objectstore.model import CopyOptions, CopySource
+from cartridge_d.s3.buckets import check_acl
 from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.config import refuse_object_lock
 from cartridge_d.s3.errors import s3_error
@@ -85,6 +86,7 @@ async def copy_object(call: Call) -> Response:
     head = call.head
     source = parse_copy_source(head)
     await refuse_object_lock(call)
+    check_acl(call)
     original, record = await call.app.store.copy_object(
         source, head.bucket, head.key, call.owner_id, copy_options(head)
     )

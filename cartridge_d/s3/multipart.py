@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from cartridge_d.auth.checksums import checksum_spec
 from cartridge_d.objectstore.model import PartSpec, UploadOptions
+from cartridge_d.s3.buckets import check_acl
 from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.config import refuse_object_lock
 from cartridge_d.s3.copy import parse_copy_source
@@ -67,6 +68,7 @@ async def create_upload(call: Call) -> Response:
     """
     head = call.head
     await refuse_object_lock(call)
+    check_acl(call)
     algorithm = (head.header("x-amz-checksum-algorithm") or "").strip().upper()
     kind = (head.header("x-amz-checksum-type") or "").strip().upper()
     options = UploadOptions(stored_headers(head), user_metadata(head), algorithm, kind)

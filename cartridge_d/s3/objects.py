@@ -14,7 +14,7 @@ from twisted.internet.defer import Deferred
 from cartridge_d.objectstore.conditions import Conditions
 from cartridge_d.objectstore.model import PutOptions
 from cartridge_d.objectstore.validation import parts_count
-from cartridge_d.s3.buckets import check_canned_private
+from cartridge_d.s3.buckets import check_acl
 from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.checks import expected_checksums
 from cartridge_d.s3.config import refuse_object_lock
@@ -103,6 +103,7 @@ async def open_put(call: Call) -> Any:
     """
     head = call.head
     await refuse_object_lock(call)
+    check_acl(call)
     length = head.header("content-length")
     size = decoded_length(head, int(length) if length and length.isdigit() else None)
     spec = checksum_spec([(n, v) for n, vs in head.headers.items() for v in vs])
@@ -234,11 +235,11 @@ async def get_acl(call: Call) -> Response:
 
 async def put_acl(call: Call) -> Response:
     """
-    PutObjectAcl: accepted for the canned ACL C{private}.
+    PutObjectAcl: as L{check_acl} says.
     """
     head = call.head
     await call.app.store.head_object(head.bucket, head.key, call.owner_id, version_id(head))
-    check_canned_private(call)
+    check_acl(call, acl_body=True)
     return Response(200)
 
 

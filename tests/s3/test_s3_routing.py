@@ -9,8 +9,10 @@ from __future__ import annotations
 import pytest
 from s3_harness import S3Harness
 
+from cartridge_d.engine.types import Fuses
 from cartridge_d.s3.head import parse_head
 from cartridge_d.s3.routing import find_route
+from cartridge_d.testing.memory import MemoryCartridge
 
 
 def _route(method: str, uri: str, headers: list[tuple[bytes, list[bytes]]] | None = None) -> str:
@@ -86,14 +88,43 @@ def test_empty_configuration_documents() -> None:
     assert b"<TagSet/>" in h.call("GET", "/bkt/k?tagging").body
 
 
-def test_put_acl_canned_private_only() -> None:
+def test_acls_are_ignored_under_the_default_fuse() -> None:
     """
-    PUT ?acl with the canned ACL private is accepted; public-read is 501.
+    With the ACL fuse "ignore" (the default) a canned ACL is accepted, and
+    not kept, wherever a request sets one: CreateBucket, PutObject,
+    PUT ?acl of a bucket and of an object; an unknown one is
+    InvalidArgument everywhere.
     """
     h = S3Harness()
-    h.mkbucket("bkt")
+    public = {"x-amz-acl": "public-read"}
+    assert h.call("PUT", "/bkt", headers=public).status == 200
+    assert h.put("bkt", "k", b"x", headers=public).status == 200
+    assert h.call("PUT", "/bkt?acl", headers=public).status == 200
+    assert h.call("PUT", "/bkt/k?acl", headers=public).status == 200
     assert h.call("PUT", "/bkt?acl", headers={"x-amz-acl": "private"}).status == 200
-    assert h.call("PUT", "/bkt?acl", headers={"x-amz-acl": "public-read"}).status == 501
+    assert b"<Permission>READ</Permission>" not in h.call("GET", "/bkt/k?acl").body
+    bogus = {"x-amz-acl": "bogus"}
+    for reply in (h.call("PUT", "/other", headers=bogus), h.put("bkt", "j", b"x", headers=bogus),
+                  h.call("PUT", "/bkt?acl", headers=bogus)):
+        assert reply.status == 400 and b"InvalidArgument" in reply.body
+    assert h.call("HEAD", "/other").status == 404
+    assert h.call("HEAD", "/bkt/j").status == 404
+
+
+def test_acls_other_than_private_are_refused_under_other_fuses() -> None:
+    """
+    With an ACL fuse this server does not implement yet ("record"), only
+    the canned ACL private is accepted; any other ACL is 501 wherever it
+    is set, the same for CreateBucket, PutObject and PUT ?acl.
+    """
+    h = S3Harness(cartridge=MemoryCartridge(fuses=Fuses(acl=1)))
+    public = {"x-amz-acl": "public-read"}
+    assert h.call("PUT", "/bkt", headers={"x-amz-acl": "private"}).status == 200
+    assert h.call("PUT", "/other", headers=public).status == 501
+    assert h.put("bkt", "k", b"x", headers=public).status == 501
+    assert h.put("bkt", "k", b"x", headers={"x-amz-acl": "private"}).status == 200
+    assert h.call("PUT", "/bkt?acl", headers=public).status == 501
+    assert h.call("PUT", "/bkt/k?acl", headers={"x-amz-acl": "private"}).status == 200
 
 
 def test_unconfigured_on_missing_bucket_is_no_such_bucket() -> None:
