@@ -1,5 +1,5 @@
 """
-ListObjects (v1) and ListObjectsV2.
+ListObjects (v1), ListObjectsV2 and ListObjectVersions.
 
 The object store pages the keys; this module reads the parameters and
 renders the page.  Both versions resume from a key (v1 C{marker}; v2 the
@@ -21,8 +21,19 @@ from cartridge_d.objectstore.model import ListRequest
 from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.present import record_owner, xml_response
-from cartridge_d.xmlcodec import render_list_objects_v1, render_list_objects_v2
-from cartridge_d.xmlcodec.model import ListingV1, ListingV2, ObjectEntry
+from cartridge_d.engine.types import NULL_VERSION
+from cartridge_d.xmlcodec import (
+    render_list_objects_v1,
+    render_list_objects_v2,
+    render_list_versions,
+)
+from cartridge_d.xmlcodec.model import (
+    ListingV1,
+    ListingV2,
+    ObjectEntry,
+    VersionEntry,
+    VersionsListing,
+)
 
 
 def _entry(call: Call, record: ObjectRecord, with_owner: bool) -> ObjectEntry:
@@ -107,3 +118,55 @@ async def list_objects(call: Call) -> Response:
         encoding_type=encoding,
     )
     return xml_response(render_list_objects_v2(listing_v2))
+
+
+async def list_versions(call: Call) -> Response:
+    """
+    ListObjectVersions of a bucket that never had versioning: each object
+    is its only version, C{null}, the latest (aws-cli's
+    C{list-object-versions} and rclone's C{--s3-versions} ask for it).
+    A bucket with versioning is NotImplemented until the store lists its
+    older versions.
+    """
+    query = call.head.query
+    encoding = encoding_type(query)
+    key_marker = query.get("key-marker", "")
+    version_marker = query.get("version-id-marker", "")
+    if version_marker and not key_marker:
+        raise s3_error(
+            "InvalidArgument", "A version-id marker cannot be specified without a key marker.",
+            extra=(("ArgumentName", "version-id-marker"), ("ArgumentValue", version_marker)),
+        )
+    bucket = await call.app.store.head_bucket(call.head.bucket, call.owner_id)
+    if bucket.versioning:
+        raise s3_error("NotImplemented", "Listing the versions of a versioned bucket is not implemented.")
+    if version_marker not in ("", NULL_VERSION):
+        raise s3_error(
+            "InvalidArgument", "Invalid version id specified",
+            extra=(("ArgumentName", "version-id-marker"), ("ArgumentValue", version_marker)),
+        )
+    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+    max_keys = parse_max_keys(query.get("max-keys"))
+    page = await call.app.store.list_objects(
+        call.head.bucket, call.owner_id, ListRequest(prefix, delimiter, key_marker, max_keys)
+    )
+    next_key = page.next_marker if page.is_truncated else None
+    listing = VersionsListing(
+        bucket=call.head.bucket,
+        prefix=prefix,
+        key_marker=key_marker,
+        version_id_marker=version_marker,
+        max_keys=max_keys,
+        is_truncated=page.is_truncated,
+        delimiter=delimiter,
+        next_key_marker=next_key,
+        next_version_id_marker=(
+            NULL_VERSION if next_key is not None and next_key not in page.common_prefixes else None
+        ),
+        versions=tuple(
+            VersionEntry(_entry(call, r, True), NULL_VERSION, True) for r in page.contents
+        ),
+        common_prefixes=page.common_prefixes,
+        encoding_type=encoding,
+    )
+    return xml_response(render_list_versions(listing))

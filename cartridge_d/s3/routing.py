@@ -149,6 +149,7 @@ ROUTES: dict[RouteKey, Route] = {
         "DeleteObjects", delete_handlers.delete_objects, Body.XML
     ),
     RouteKey(_B, "GET", "uploads"): _route("ListMultipartUploads", multipart.list_uploads),
+    RouteKey(_B, "GET", "versions"): _route("ListObjectVersions", listing.list_versions),
     RouteKey(_O, "GET", ""): _route("GetObject", objects.get_object),
     RouteKey(_O, "HEAD", ""): _route("HeadObject", objects.head_object),
     RouteKey(_O, "PUT", ""): _route(

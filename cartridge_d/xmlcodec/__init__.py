@@ -29,6 +29,7 @@ from cartridge_d.xmlcodec.render_listing import (
     render_list_objects_v2,
     render_list_parts,
     render_list_uploads,
+    render_list_versions,
 )
 from cartridge_d.xmlcodec.render_multipart import (
     render_complete_multipart,
@@ -52,6 +53,7 @@ __all__ = [
     "render_list_objects_v2",
     "render_list_parts",
     "render_list_uploads",
+    "render_list_versions",
     "render_location",
     "render_versioning",
 ]

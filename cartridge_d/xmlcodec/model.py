@@ -96,6 +96,40 @@ class ListingV2:
 
 
 @dataclass(frozen=True)
+class VersionEntry:
+    """
+    One C{<Version>} of a ListVersionsResult: an object version.
+    """
+
+    entry: ObjectEntry
+    version_id: str
+    is_latest: bool
+
+
+@dataclass(frozen=True)
+class VersionsListing:
+    """
+    Everything a ListObjectVersions response says.
+
+    @ivar next_key_marker: with C{next_version_id_marker}, where the next
+        page resumes, when truncated.
+    """
+
+    bucket: str
+    prefix: str
+    key_marker: str
+    version_id_marker: str
+    max_keys: int
+    is_truncated: bool
+    delimiter: str = ""
+    next_key_marker: str | None = None
+    next_version_id_marker: str | None = None
+    versions: tuple[VersionEntry, ...] = ()
+    common_prefixes: tuple[str, ...] = ()
+    encoding_type: str | None = None
+
+
+@dataclass(frozen=True)
 class DeletedEntry:
     """
     A key DeleteObjects removed (or found already absent).

@@ -1,6 +1,6 @@
 """
 Renderers for the listing bodies: ListBucketResult (ListObjects v1 and
-v2), ListPartsResult and ListMultipartUploadsResult.
+v2), ListVersionsResult, ListPartsResult and ListMultipartUploadsResult.
 
 With encoding-type=url, S3 percent-encodes every key-like field (keys,
 prefixes, delimiter, markers, start-after) and echoes
@@ -24,6 +24,7 @@ from cartridge_d.xmlcodec.model import (
     ObjectEntry,
     PartsListing,
     UploadsListing,
+    VersionsListing,
 )
 
 
@@ -36,12 +37,22 @@ def _encoder(encoding_type: str | None) -> Callable[[str], str]:
     return str
 
 
-def _contents(doc: Document, entry: ObjectEntry, encode: Callable[[str], str]) -> None:
+def _contents(
+    doc: Document,
+    entry: ObjectEntry,
+    encode: Callable[[str], str],
+    tag: str = "Contents",
+    version: tuple[str, bool] | None = None,
+) -> None:
     """
-    Append one C{<Contents>} element.
+    Append one C{<Contents>} element (or C{<Version>}, with C{version}
+    its id and whether it is the latest).
     """
-    element = doc.element(doc.root, "Contents")
+    element = doc.element(doc.root, tag)
     doc.text(element, "Key", encode(entry.key))
+    if version is not None:
+        doc.text(element, "VersionId", version[0])
+        doc.text(element, "IsLatest", version[1])
     doc.text(element, "LastModified", iso8601(entry.last_modified_ns))
     doc.text(element, "ETag", quote_etag(entry.etag))
     for algorithm in entry.checksum_algorithms:
@@ -116,6 +127,30 @@ def render_list_objects_v2(listing: ListingV2) -> bytes:
         doc.text(root, "StartAfter", encode(listing.start_after))
     for entry in listing.contents:
         _contents(doc, entry, encode)
+    _common_prefixes(doc, listing.common_prefixes, encode)
+    return doc.tobytes()
+
+
+def render_list_versions(listing: VersionsListing) -> bytes:
+    """
+    A ListObjectVersions ListVersionsResult (object versions only: no
+    delete markers are listed, as none is kept without versioning).
+    """
+    encode = _encoder(listing.encoding_type)
+    doc = Document("ListVersionsResult")
+    root = doc.root
+    doc.text(root, "Name", listing.bucket)
+    doc.text(root, "Prefix", encode(listing.prefix))
+    doc.text(root, "KeyMarker", encode(listing.key_marker))
+    doc.text(root, "VersionIdMarker", listing.version_id_marker)
+    if listing.next_key_marker is not None:
+        doc.text(root, "NextKeyMarker", encode(listing.next_key_marker))
+    doc.optional(root, "NextVersionIdMarker", listing.next_version_id_marker)
+    doc.text(root, "MaxKeys", listing.max_keys)
+    _delimiter_and_encoding(doc, root, listing.delimiter, listing.encoding_type)
+    doc.text(root, "IsTruncated", listing.is_truncated)
+    for version in listing.versions:
+        _contents(doc, version.entry, encode, "Version", (version.version_id, version.is_latest))
     _common_prefixes(doc, listing.common_prefixes, encode)
     return doc.tobytes()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote, unquote_plus
 
 from lxml import etree
-from s3_harness import S3Harness
+from s3_harness import BOB, S3Harness
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 AWKWARD = ["a b", "a+b", "a%b", "caf\u00e9/x", "dir/one", "dir/two", "plain", "\u20ac uro"]
@@ -112,3 +112,59 @@ def test_prefix_and_bad_encoding_type() -> None:
     assert keys == ["dir/one", "dir/two"]
     assert h.call("GET", "/bkt?encoding-type=xml").status == 400
     assert h.call("GET", "/ghost?list-type=2").status == 404
+
+
+def _versions(h: S3Harness, query: str) -> tuple[etree._Element, list[tuple[str, str, str]], list[str]]:
+    reply = h.call("GET", "/bkt?versions" + query)
+    assert reply.status == 200, reply.body
+    root = etree.fromstring(reply.body)
+    assert root.tag == NS + "ListVersionsResult"
+    versions = [
+        (v.findtext(NS + "Key") or "", v.findtext(NS + "VersionId") or "",
+         v.findtext(NS + "IsLatest") or "")
+        for v in root.iter(NS + "Version")
+    ]
+    prefixes = [p.findtext(NS + "Prefix") or "" for p in root.iter(NS + "CommonPrefixes")]
+    return root, versions, prefixes
+
+
+def test_list_object_versions_of_an_unversioned_bucket() -> None:
+    """
+    ListObjectVersions lists every object as its one version "null", the
+    latest, with prefix, delimiter, encoding-type, and pages with max-keys
+    and key-marker/version-id-marker, visiting every key once.
+    """
+    h = _harness()
+    _, versions, _ = _versions(h, "")
+    ordered = sorted(AWKWARD, key=lambda k: k.encode())
+    assert versions == [(k, "null", "true") for k in ordered]
+    root, versions, prefixes = _versions(h, "&delimiter=%2F&prefix=&encoding-type=url")
+    assert root.findtext(NS + "EncodingType") == "url"
+    assert prefixes == ["caf%C3%A9/", "dir/"]
+    assert [unquote_plus(k) for k, _, _ in versions] == [
+        k for k in ordered if "/" not in k
+    ]
+    _, versions, _ = _versions(h, "&prefix=dir%2F")
+    assert [k for k, _, _ in versions] == ["dir/one", "dir/two"]
+    seen: list[str] = []
+    query = ""
+    for _ in range(20):
+        root, versions, _ = _versions(h, "&max-keys=3" + query)
+        seen.extend(k for k, _, _ in versions)
+        if root.findtext(NS + "IsTruncated") != "true":
+            break
+        assert root.findtext(NS + "NextVersionIdMarker") == "null"
+        marker = root.findtext(NS + "NextKeyMarker") or ""
+        query = f"&key-marker={quote(marker, safe='')}&version-id-marker=null"
+    assert seen == ordered
+
+
+def test_list_object_versions_refusals() -> None:
+    """
+    A version-id-marker without a key-marker, or one the bucket cannot
+    have, is InvalidArgument; another user's bucket is AccessDenied.
+    """
+    h = _harness()
+    assert h.call("GET", "/bkt?versions&version-id-marker=null").status == 400
+    assert h.call("GET", "/bkt?versions&key-marker=a&version-id-marker=abc").status == 400
+    assert h.call("GET", "/bkt?versions", user=BOB).status == 403
