@@ -341,7 +341,10 @@ class Exchange:
         method = head.method if head else self._request.method.decode("latin-1")
         bucket = (head.bucket if head else "") or "-"
         key = (head.key if head else "") or "-"
-        status, sent = self._request.code, self._request.sentLength
+        sent = self._request.sentLength
+        # Twisted's code is 200 until a response is set; one never sent
+        # (the client went away first) is logged as "-", not as a 200.
+        status = self._request.code if self._request.startedWriting else "-"
         duration = self._app.clock.seconds() - self._started
         lost = " (connection lost)" if self._lost else ""
         # The line is formatted here, once: the format string names one
