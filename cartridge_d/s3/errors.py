@@ -98,6 +98,10 @@ ERRORS: dict[str, tuple[int, str]] = {
     "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found."),
     "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold."),
     "ReplicationConfigurationNotFoundError": (404, "The replication configuration was not found."),
+    "RequestHeaderSectionTooLarge": (
+        400,
+        "Your request header section exceeds the maximum allowed size.",
+    ),
     "RequestTimeTooSkewed": (
         403,
         "The difference between the request time and the current time is too large.",

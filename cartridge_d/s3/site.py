@@ -37,7 +37,9 @@ from twisted.web.resource import Resource
 
 from cartridge_d.auth.credentials import CredentialStore
 from cartridge_d.s3.call import App, Clock
-from cartridge_d.s3.exchange import Exchange
+from cartridge_d.s3.errors import render_error, s3_error
+from cartridge_d.s3.exchange import Exchange, new_request_id
+from cartridge_d.s3.respond import host_id
 
 #: Seconds without a byte from the client before its connection is closed.
 IDLE_TIMEOUT = 60
@@ -126,6 +128,26 @@ class S3Channel(http.HTTPChannel):
         sequence.append(b"\r\n")
         transport: Any = self.transport
         transport.writeSequence(sequence)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        """
+        A request line or one header longer than C{MAX_LENGTH} (16 KiB):
+        Twisted's C{LineReceiver} would close without a word, so answer
+        S3's 400 RequestHeaderSectionTooLarge first, then close.  (Past
+        C{totalHeadersSize} over several lines Twisted itself answers a
+        bare 400.)
+        """
+        request_id = new_request_id()
+        body = render_error(
+            s3_error("RequestHeaderSectionTooLarge"), "/", request_id, host_id(request_id)
+        )
+        transport: Any = self.transport
+        transport.write(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\nx-amz-request-id: %s\r\n\r\n"
+            % (len(body), request_id.encode("ascii")) + body
+        )
+        self.loseConnection()
 
 
 class S3Site(server.Site):

@@ -6,7 +6,7 @@ ids, addressing styles, unexpected exceptions, one log line per request.
 from __future__ import annotations
 
 from lxml import etree
-from s3_harness import ALICE, BOB, S3Harness
+from s3_harness import ALICE, BOB, S3Harness, parse_replies
 
 from cartridge_d.s3.head import parse_head
 
@@ -222,3 +222,21 @@ def test_real_engine_streamed_put_get_list(tmp_path: object) -> None:
         assert etag.replace('"', "&quot;").encode() in listing or etag.encode() in listing
     finally:
         cart.close()
+
+
+def test_header_line_too_long_is_answered() -> None:
+    """
+    A header line longer than the channel's limit gets S3's 400
+    RequestHeaderSectionTooLarge error document before the connection
+    closes, instead of a silent close.
+    """
+    h = S3Harness()
+    channel, transport = h.connect()
+    raw = (b"GET /bkt/k HTTP/1.1\r\nHost: localhost:9000\r\nx-amz-meta-big: "
+           + b"v" * 20000 + b"\r\n\r\n")
+    channel.dataReceived(raw)
+    replies = parse_replies(transport.value())
+    assert len(replies) == 1
+    assert replies[0].status == 400
+    assert b"<Code>RequestHeaderSectionTooLarge</Code>" in replies[0].body
+    assert transport.disconnecting
