@@ -7,7 +7,8 @@ long is refused before the client sends gigabytes.  The numbers are S3's:
 keys up to 1024 bytes of UTF-8, user metadata up to 2 KB, a single PUT up
 to 5 GiB.  The header block itself is limited by twisted.web's
 C{HTTPChannel} (16 KiB of request line and headers, at most 500 headers),
-which answers a bare 400 and closes past it.
+which answers a bare 400 and closes past it; one line over 16 KiB gets
+S3's RequestHeaderSectionTooLarge (L{cartridge_d.s3.site.S3Channel}).
 
 test-case-name: tests.s3.test_s3_streaming
 """
