@@ -100,3 +100,109 @@ def test_config_file_is_read(tmp_path: Path) -> None:
     finally:
         assert d.stop() == 0
     assert cart.exists()
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """
+    A key and a self-signed certificate for 127.0.0.1, made with cryptography.
+    """
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    key_path, cert_path = tmp_path / "key.pem", tmp_path / "cert.pem"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def test_tls_listener(tmp_path: Path) -> None:
+    """
+    An ssl: endpoint with a key and certificate serves S3 over HTTPS (recent
+    botocore then sends aws-chunked uploads with a trailing checksum), beside
+    plain TCP.
+    """
+    import boto3
+    from botocore.config import Config
+
+    from harness import free_port
+
+    key, cert = _self_signed(tmp_path)
+    tls_port = free_port()
+    d = Daemon(tmp_path, "--listen",
+               f"ssl:{tls_port}:interface=127.0.0.1:privateKey={key}:certKey={cert}")
+    d.start()
+    try:
+        s3 = boto3.client("s3", endpoint_url=f"https://127.0.0.1:{tls_port}", verify=str(cert),
+                          aws_access_key_id=d.keys.access_key,
+                          aws_secret_access_key=d.keys.secret_key, region_name="us-east-1",
+                          config=Config(s3={"addressing_style": "path"},
+                                        retries={"max_attempts": 1}))
+        s3.create_bucket(Bucket="secure")
+        body = os.urandom(200_000)
+        s3.put_object(Bucket="secure", Key="k", Body=body)
+        assert s3.get_object(Bucket="secure", Key="k")["Body"].read() == body
+        assert d.boto3().get_object(Bucket="secure", Key="k")["Body"].read() == body
+    finally:
+        assert d.stop() == 0, d.log()
+
+
+def test_fuses_are_fixed_at_creation(tmp_path: Path) -> None:
+    """
+    Fuse options only apply when the cartridge is created: a later start
+    with different fuses logs a warning and keeps the cartridge's own.
+    """
+    from cartridge_d.engine import Cartridge
+
+    d = Daemon(tmp_path, "--s3-acl", "record")
+    d.start()
+    assert d.stop() == 0
+    d = Daemon(tmp_path, "--s3-acl", "enforce", "--s3-sse", "transparent")
+    d.start()
+    assert d.stop() == 0
+    assert "differ" in d.log()
+    cart = Cartridge.open(str(d.cartridge), create=False)
+    try:
+        assert (cart.fuses.acl, cart.fuses.sse) == (1, 0)
+    finally:
+        cart.close()
+
+
+def test_max_size_is_a_clean_error(tmp_path: Path) -> None:
+    """
+    With --max-size, a PUT that does not fit fails with a clean error, the
+    server keeps running, and everything stored before is intact.
+    """
+    from botocore.exceptions import ClientError
+
+    d = Daemon(tmp_path, "--max-size", "4M", "--blocks", "256")
+    d.start()
+    try:
+        s3 = d.boto3()
+        s3.create_bucket(Bucket="small")
+        kept = os.urandom(100_000)
+        s3.put_object(Bucket="small", Key="kept", Body=kept)
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket="small", Key="huge", Body=os.urandom(8 << 20))
+        assert e.value.response["Error"]["Code"] == "InsufficientStorage"
+        assert s3.get_object(Bucket="small", Key="kept")["Body"].read() == kept
+        s3.put_object(Bucket="small", Key="after", Body=b"still works")
+    finally:
+        assert d.stop() == 0, d.log()
+    assert os.path.getsize(d.cartridge) <= 4 << 20
