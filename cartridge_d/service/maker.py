@@ -156,7 +156,6 @@ class CartridgeService(service.MultiService):
             self.log.info("Closed cartridge {path}", path=self.settings.cartridge)
             self.cartridge = None
 
-
     def _expire(self) -> Deferred[None] | None:
         """
         One round of the expiry timer: abort the uploads older than
