@@ -148,10 +148,7 @@ class Options(usage.Options):
         super().__setitem__(key, value)
 
     def opt_listen(self, endpoint: str) -> None:
-        """
-        A Twisted endpoint to listen on; repeat for several (default
-        tcp:9000:interface=127.0.0.1; ssl:PORT:privateKey=K:certKey=C works).
-        """
+        """Twisted endpoint to listen on, repeatable [default: tcp:9000:interface=127.0.0.1]."""
         self["listen"].append(endpoint)
 
     def parseOptions(self, options: Any = None) -> None:
