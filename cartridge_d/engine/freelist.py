@@ -124,10 +124,8 @@ def replay(read: Callable[[int, int], tuple[bytes, int]], start: int, pages: int
         start, pages = run.prev
     links.reverse()
     runs.reverse()
-    free = FreeMap()
     try:
-        for s, c in runs[0].plus:
-            free.add(s, c)
+        free = FreeMap.of(runs[0].plus)
         for run in runs[1:]:
             for s, c in run.plus:
                 free.add(s, c)

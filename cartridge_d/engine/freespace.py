@@ -56,6 +56,30 @@ class FreeMap:
         self._count: dict[int, int] = {}
         self.total = 0
 
+    @classmethod
+    def of(cls, runs: Iterable[tuple[int, int]]) -> "FreeMap":
+        """
+        A map of C{runs}, sorted and disjoint (a full free list), built in
+        one pass; neighbours are coalesced. AssertionError if they overlap
+        or are out of order, as C{add} would say.
+        """
+        fm = cls()
+        starts, counts = fm._starts, fm._count
+        end = -1
+        for s, c in runs:
+            if c <= 0:
+                continue
+            if s < end:
+                raise AssertionError("free runs overlap or are unsorted at block %d" % s)
+            if s == end:
+                counts[starts[-1]] += c
+            else:
+                starts.append(s)
+                counts[s] = c
+            end = s + c
+            fm.total += c
+        return fm
+
     def add(self, start: int, count: int) -> None:
         if count <= 0:
             return
@@ -93,6 +117,34 @@ class FreeMap:
         self.total -= c
         self.add(s, start - s)
         self.add(start + count, s + c - start - count)
+
+    def take_lowest(self, n: int) -> list[tuple[int, int]]:
+        """
+        Remove C{n} blocks (at most C{self.total}) from the lowest free
+        runs and return them as runs in address order. Filling holes from
+        the start keeps the file compact and the tail free for vacuum.
+        """
+        starts, counts = self._starts, self._count
+        got: list[tuple[int, int]] = []
+        i = 0
+        while n > 0 and i < len(starts):
+            s = starts[i]
+            c = counts[s]
+            if c > n:
+                del counts[s]
+                starts[i] = s + n
+                counts[s + n] = c - n
+                got.append((s, n))
+                self.total -= n
+                n = 0
+                break
+            del counts[s]
+            got.append((s, c))
+            self.total -= c
+            n -= c
+            i += 1
+        del starts[:i]
+        return got
 
     def first_fit(self, n: int) -> int | None:
         count = self._count
@@ -152,9 +204,7 @@ class Allocator:
         self.total = total_blocks
         self.max_blocks = max_blocks
         self.lock = threading.Lock()
-        self.free = FreeMap()
-        for s, c in free:
-            self.free.add(s, c)
+        self.free = FreeMap.of(free)
         self.pending: list[Pending] = list(pending)
         #: Writer reservations not yet committed: start -> (count, owner).
         self.reserved: dict[int, tuple[int, int]] = {}
@@ -289,6 +339,20 @@ class Allocator:
         """
         with self.lock:
             return self._take(n, n).start
+
+    def alloc_pages(self, n: int) -> list[tuple[int, int]]:
+        """
+        Allocate C{n} blocks for commit pages that need not be contiguous:
+        gathered from the lowest free runs, growing the file only for what
+        free space lacks. All or nothing: CartridgeFull leaves it unchanged.
+        """
+        with self.lock:
+            missing = n - self.free.total
+            if missing > 0:
+                self._grow(missing + self.free.tail(self.total))
+                if self.free.total < n:
+                    raise CartridgeFull("cartridge is full: no %d free blocks" % n)
+            return self.free.take_lowest(n)
 
     def give_back(self, runs: Iterable[tuple[int, int]]) -> None:
         """

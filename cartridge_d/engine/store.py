@@ -20,7 +20,7 @@ from .blockfile import BlockFile
 from .btree import Node
 from .codec import Key
 from .constants import PAGE_BRANCH, PAGE_HEADER_SIZE, PAGE_LEAF, PAGE_OVERFLOW
-from .errors import CartridgeFull, CorruptCartridge
+from .errors import CorruptCartridge
 from .freespace import Allocator
 from .pages import (
     Overflow,
@@ -134,15 +134,15 @@ class PageWriter:
 
     def pages(self, n: int) -> list[int]:
         """
-        C{n} page numbers, contiguous when space allows.
+        C{n} page numbers in ascending order, from as many free runs as it
+        takes (tree pages need not be contiguous; flush coalesces
+        neighbours into one pwrite).
         """
         if n == 0:
             return []
-        try:
-            start = self.run(n)
-            return list(range(start, start + n))
-        except CartridgeFull:
-            return [self.run(1) for _ in range(n)]
+        runs = self.alloc.alloc_pages(n)
+        self.allocs.extend(runs)
+        return [p for s, c in runs for p in range(s, s + c)]
 
     def blob(self, ptype: int, data: bytes) -> tuple[int, int]:
         """

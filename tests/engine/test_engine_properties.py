@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -25,7 +26,7 @@ from cartridge_d.engine.codec import (
     encode_object,
 )
 from cartridge_d.engine.freelist import FreeListRun, decode_run, encode_run
-from cartridge_d.engine.freespace import Allocator, Pending
+from cartridge_d.engine.freespace import Allocator, FreeMap, Pending
 from cartridge_d.engine.header import Header, decode_header, encode_header
 from cartridge_d.engine.snapshots import SnapshotEntry, decode_snapshots, encode_snapshots
 from cartridge_d.engine.types import BucketRecord, DataRef, Extent, Fuses, ObjectRecord
@@ -138,12 +139,12 @@ def test_freelist_and_snapshot_table_round_trip(run: FreeListRun,
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["reserve", "trim", "unreserve", "run", "free",
-                                           "recycle"]), st.integers(1, 300)), max_size=80))
+@given(st.lists(st.tuples(st.sampled_from(["reserve", "trim", "unreserve", "run", "pages",
+                                           "free", "recycle"]), st.integers(1, 300)), max_size=80))
 def test_allocator_never_double_allocates(steps: list[tuple[str, int]]) -> None:
     """
     Whatever the sequence of reservations, trims, releases, commit runs,
-    frees and recycling, no block is handed out twice and every block is
+    scattered commit pages, frees and recycling, no block is handed out twice and every block is
     either owned, pending or free.
     """
     alloc = Allocator(FaultyFile(), 4096, 100, 5000, [(2, 98)], [])
@@ -165,6 +166,12 @@ def test_allocator_never_double_allocates(steps: list[tuple[str, int]]) -> None:
             s = alloc.alloc_run(n % 20 + 1)
             take(s, n % 20 + 1)
             held.append(("p", Extent(s, n % 20 + 1)))
+        elif op == "pages":
+            runs = alloc.alloc_pages(n)
+            assert sum(c for _, c in runs) == n
+            for s, c in runs:
+                take(s, c)
+                held.append(("p", Extent(s, c)))
         elif held and op == "trim":
             kind, e = held.pop(rng.randrange(len(held)))
             if kind == "r":
@@ -318,3 +325,27 @@ CatalogMachine.TestCase.settings = settings(
     max_examples=25, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_catalog_against_model = CatalogMachine.TestCase
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4)), max_size=40))
+def test_free_map_built_in_one_pass_matches_adding(gaps: list[tuple[int, int]]) -> None:
+    """
+    Opening builds the free map of a full free list in one pass; it holds
+    the same runs as adding them one by one, and refuses overlapping runs
+    as a damaged free list.
+    """
+    runs, at = [], 0
+    for gap, count in gaps:
+        runs.append((at + gap, count))
+        at += gap + count
+    one_by_one = FreeMap()
+    for s, c in runs:
+        one_by_one.add(s, c)
+    built = FreeMap.of(runs)
+    assert built.items() == one_by_one.items()
+    assert built.total == one_by_one.total
+    overlapping = [(s, c) for s, c in runs if c] * 2
+    if overlapping:
+        with pytest.raises(AssertionError):
+            FreeMap.of(overlapping)
