@@ -172,10 +172,18 @@ class _In:
         return self.raw(self.uint())
 
     def text(self) -> str:
+        buf, p = self.buf, self.pos
+        n = buf[p]
+        if n < 0x80 and p + 1 + n <= len(buf):
+            self.pos = p + 1 + n
+            return buf[p + 1:p + 1 + n].decode("utf-8")
         return self.blob().decode("utf-8")
 
     def pairs(self) -> tuple[tuple[str, str], ...]:
-        return tuple((self.text(), self.text()) for _ in range(self.uint()))
+        n = self.uint()
+        if not n:
+            return ()
+        return tuple((self.text(), self.text()) for _ in range(n))
 
     def end(self) -> None:
         if self.pos != len(self.buf):
@@ -277,18 +285,30 @@ def encode_object(rec: ObjectRecord) -> bytes:
 
 
 def decode_object(bucket: str, key: str, data: bytes) -> ObjectRecord:
+    """
+    Decode a record written by L{encode_object}. Listings decode a record
+    per entry, so the common shape (one-byte lengths, empty header lists,
+    one inline segment) is read with local variables rather than a call
+    per field; anything else goes through L{_In}.
+    """
     def get(inp: _In) -> ObjectRecord:
-        fmt, flags = inp.raw(2)
+        buf = inp.buf
+        fmt, flags = buf[0], buf[1]
         if fmt != RECORD_FORMAT:
             raise CorruptCartridge("unknown record format %d" % fmt)
+        inp.pos = 2
         size = inp.uint()
         mtime = inp.uint()
         etag = "" if flags & 8 else inp.text()
         owner = inp.text()
         version = NULL_VERSION if flags & 16 else inp.text()
-        headers = inp.pairs()
-        meta = inp.pairs()
-        checksums = inp.pairs()
+        no_pairs: tuple[tuple[str, str], ...] = ()
+        headers = meta = checksums = no_pairs
+        pos = inp.pos
+        if buf[pos:pos + 3] == b"\0\0\0":
+            inp.pos = pos + 3
+        else:
+            headers, meta, checksums = inp.pairs(), inp.pairs(), inp.pairs()
         acl = inp.blob() if flags & 2 else None
         sse = inp.blob() if flags & 4 else None
         segments = tuple(_get_dataref(inp) for _ in range(inp.uint()))

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from cartridge_d.engine import Cartridge, check
+from cartridge_d.engine import Cartridge, CorruptCartridge, check
 from cartridge_d.engine.codec import (
     decode_bucket,
     decode_dataref,
@@ -69,6 +69,22 @@ def test_object_record_round_trip(rec: ObjectRecord) -> None:
     Every field of an object record survives encoding.
     """
     assert decode_object(rec.bucket, rec.key, encode_object(rec)) == rec
+
+
+@settings(deadline=None, max_examples=50)
+@given(objects, st.text(min_size=100, max_size=300))
+def test_damaged_object_record_is_refused(rec: ObjectRecord, long_owner: str) -> None:
+    """
+    A record cut short anywhere, or with trailing bytes, is refused as
+    corrupt (never an IndexError, never a wrong record), long strings
+    included.
+    """
+    data = encode_object(replace(rec, owner=long_owner))
+    for cut in range(len(data)):
+        with pytest.raises(CorruptCartridge):
+            decode_object(rec.bucket, rec.key, data[:cut])
+    with pytest.raises(CorruptCartridge):
+        decode_object(rec.bucket, rec.key, data + b"\0")
 
 
 @settings(deadline=None)
