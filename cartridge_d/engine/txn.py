@@ -28,6 +28,7 @@ from .codec import (
     decode_detached,
     decode_extent,
     decode_object,
+    detached_extents,
     detached_key,
     encode_bucket,
     encode_detached,
@@ -412,8 +413,8 @@ class Txn:
             return
         raw = self.get(detached_key(ref.extents[0].start))
         if raw is not None:
-            birth, _tag, dref = decode_detached(raw)
-            if dref.extents != ref.extents:
+            birth, extents = detached_extents(raw)
+            if extents != ref.extents:
                 raise NoSuchData("reference does not match its detached extents")
             self.delete(detached_key(ref.extents[0].start))
             for e in ref.extents:

@@ -365,3 +365,25 @@ def test_free_map_built_in_one_pass_matches_adding(gaps: list[tuple[int, int]]) 
     if overlapping:
         with pytest.raises(AssertionError):
             FreeMap.of(overlapping)
+
+
+@settings(deadline=None)
+@given(u64, st.binary(max_size=20), datarefs())
+def test_detached_extents_read_without_the_crc_table(birth: int, tag: bytes,
+                                                     ref: DataRef) -> None:
+    """
+    Attaching a detached body reads only its birth and extents; they are
+    the ones the full decoder sees, and an entry cut short is refused as
+    corrupt or (cut inside the CRC table it does not read) still gives
+    the same answer, never a wrong one.
+    """
+    from cartridge_d.engine.codec import decode_detached, detached_extents, encode_detached
+    data = encode_detached(birth, tag, ref)
+    full_birth, _tag, full_ref = decode_detached(data)
+    assert detached_extents(data) == (full_birth, full_ref.extents)
+    for cut in range(len(data)):
+        try:
+            got = detached_extents(data[:cut])
+        except CorruptCartridge:
+            continue
+        assert got == (full_birth, full_ref.extents)
