@@ -163,3 +163,43 @@ def test_closed_journal_refuses_calls(journal: Journal) -> None:
     journal.close()
     with pytest.raises(JournalClosed):
         journal.create_upload("b", "k")
+
+
+def test_completion_is_durable_with_the_next_sync_and_safe_if_lost(tmp_path: Path) -> None:
+    """
+    complete() does not wait for its own sync. If a crash loses its record,
+    replay still shows the upload, and reconciliation (its parts are no
+    longer detached: the object holds them) aborts it, as completion would
+    have; after a clean close the completion is on disk.
+    """
+    import shutil
+
+    from cartridge_d.journal import part_owner_tag
+
+    path = str(tmp_path / "j")
+    journal = Journal.open(path)
+    uid = journal.create_upload("b", "k")
+    attached = extent_part(10)
+    left_out = extent_part(20)
+    journal.record_part(uid, 1, attached)
+    journal.record_part(uid, 2, left_out)
+    rest = journal.complete(uid, [attached.ref])
+    assert rest == [left_out]
+    assert journal.get(uid) is None
+    crashed = str(tmp_path / "crashed")
+    shutil.copyfile(path, crashed)  # what a crash right now would leave on disk
+    after_crash = Journal.open(crashed)
+    try:
+        assert after_crash.get(uid) is not None
+        release = after_crash.reconcile([(part_owner_tag(uid, 2), left_out.ref)])
+        assert release == [left_out.ref]
+        assert after_crash.get(uid) is None
+    finally:
+        after_crash.close()
+    journal.close()
+    reopened = Journal.open(path)
+    try:
+        assert reopened.get(uid) is None
+        assert reopened.uploads() == []
+    finally:
+        reopened.close()
