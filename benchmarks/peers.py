@@ -132,7 +132,7 @@ def _run(argv: list[str], what: str, timeout: float = 600) -> None:
 # --- ours ---------------------------------------------------------------
 
 
-def _ours_python() -> str:
+def ours_python() -> str:
     venv = REPO / ".venv" / "bin" / "python"
     return os.environ.get("CARTRIDGE_BENCH_PYTHON") or (str(venv) if venv.exists() else sys.executable)
 
@@ -145,7 +145,7 @@ def start_ours(workdir: Path) -> Running:
     port = free_port()
     cart = workdir / "bench.cart"
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    argv = [_ours_python(), "-c", TWISTD, "-n", "--pidfile=", "--logfile=-", "cartridge-s3",
+    argv = [ours_python(), "-c", TWISTD, "-n", "--pidfile=", "--logfile=-", "cartridge-s3",
             "--cartridge", str(cart), "--listen", f"tcp:{port}:interface=127.0.0.1"]
     proc, logfile = _spawn(argv, workdir, env)
     wait_for_port(port, proc, 60)

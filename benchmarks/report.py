@@ -54,6 +54,16 @@ METRICS = [
     Metric("rss_small", "server peak RSS, 4 KiB runs", "MiB", False),
     Metric("list1000", "list 1,000 keys", "ms", False),
     Metric("list1000_cpu", "server CPU, list 1,000", "ms/op", False),
+    Metric("million_objects", "objects in the 1M cartridge", "objects", True, False),
+    Metric("million_head_p50", "HEAD at 1M objects p50, 1 conn", "ms", False),
+    Metric("million_head_p99", "HEAD at 1M objects p99, 1 conn", "ms", False),
+    Metric("million_head_cpu", "server CPU, HEAD at 1M objects", "ms/op", False),
+    Metric("million_list_p50", "list 1,000 at 1M objects, median", "ms", False),
+    Metric("million_list_p99", "list 1,000 at 1M objects, p99", "ms", False),
+    Metric("million_list_cpu", "server CPU, list 1,000 at 1M", "ms/op", False),
+    Metric("million_rss", "server peak RSS, 1M objects", "MiB", False),
+    Metric("million_fill_rate", "offline engine fill, 1M objects", "objects/s", True),
+    Metric("million_start", "daemon start on 1M objects", "ms", False),
     Metric("mpu8x8", "multipart 8 x 8 MiB", "MB/s", True),
     Metric("mpu8x8_complete", "Complete 8 x 8 MiB", "ms", False),
     Metric("mpu64x16", "multipart 64 x 16 MiB", "MB/s", True),
@@ -73,6 +83,8 @@ class Record:
     metric: str
     value: float | None
     load: float
+    #: the workload was not run on this server (the reason is in the notes)
+    skipped: bool = False
 
 
 def _fmt(v: float) -> str:
@@ -93,7 +105,8 @@ def _ratio(r: float) -> str:
 def _median(records: list[Record], peer: str, metric: str) -> tuple[float | None, float | None, int]:
     got = [r for r in records if r.peer == peer and r.metric == metric and r.value is not None]
     if not got:
-        return None, None, 0
+        skipped = any(r.skipped for r in records if r.peer == peer and r.metric == metric)
+        return None, None, -1 if skipped else 0
     return (statistics.median(r.value for r in got if r.value is not None),
             statistics.median(r.load for r in got), len(got))
 
@@ -101,7 +114,8 @@ def _median(records: list[Record], peer: str, metric: str) -> tuple[float | None
 def table(records: list[Record], peers: list[str]) -> list[list[str]]:
     """
     Rows of cells: header first, then one row per metric that any server
-    reported; a cell reads C{median (load L)}, n/a when nothing was measured.
+    reported; a cell reads C{median (load L)}, n/a when nothing was measured,
+    "not run" when the workload was skipped on that server.
     """
     others = [p for p in peers if p != "ours"] if "ours" in peers else []
     head = ["workload", "unit", "better"] + peers + [f"ours/{p}" for p in others]
@@ -115,7 +129,10 @@ def table(records: list[Record], peers: list[str]) -> list[list[str]]:
         for p in peers:
             value, load, n = _median(records, p, m.key)
             medians[p] = value
-            row.append("n/a" if value is None else f"{_fmt(value)} (load {load:.1f})")
+            if value is None:
+                row.append("not run" if n < 0 else "n/a")
+            else:
+                row.append(f"{_fmt(value)} (load {load:.1f})")
         ours = medians.get("ours")
         for p in others:
             theirs = medians.get(p)

@@ -3,6 +3,8 @@ Run every workload against ours and the peers, interleaved, and print one
 table of medians and ratios.
 
     python benchmarks/run.py [--quick] [--peers ours,moto,s3rver,seaweedfs] [--reps N]
+                             [--groups large,small,list,multipart,million]
+                             [--million-objects N]
 
 Peers are installed from their registries on first use into
 C{~/.cache/cartridge-bench} (or C{$CARTRIDGE_BENCH_CACHE}), each started
@@ -12,6 +14,10 @@ turn, in an order rotated from one repetition to the next, so slow drift
 in the machine's load spreads over all of them.  The table (text on
 stdout, markdown and JSON in the cache's results/ unless told otherwise)
 quotes medians over the repetitions.
+
+The C{million} group is different: it builds its own cartridge offline and
+starts its own daemon on it (L{million.Million}); the peers cannot be
+filled that way and are marked "not run".
 """
 
 from __future__ import annotations
@@ -32,10 +38,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadgen import Target  # noqa: E402
+from million import NOT_RUN, Million  # noqa: E402
 from peers import CACHE, PEERS, Running, log, version_of  # noqa: E402
 from procstat import loadavg  # noqa: E402
-from report import Record, render_markdown, render_text, table  # noqa: E402
+from report import METRICS, Record, render_markdown, render_text, table  # noqa: E402
 from workloads import GROUPS, Plan  # noqa: E402
+
+#: Every group: the shared-server ones, then the one with a server of its own.
+ALL_GROUPS = [*GROUPS, "million"]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -46,7 +56,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
                     help="comma-separated servers (ours, moto, s3rver, seaweedfs)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 3, quick 1)")
     ap.add_argument("--groups", default=",".join(GROUPS),
-                    help=f"comma-separated workload groups ({', '.join(GROUPS)})")
+                    help=f"comma-separated workload groups ({', '.join(ALL_GROUPS)}; "
+                         "default all but million)")
+    ap.add_argument("--million-objects", type=int, default=None,
+                    help="objects in the million group's cartridge (default 1,000,000, "
+                         "quick 100,000)")
     ap.add_argument("--markdown", type=Path, default=None, help="where to write the table")
     args = ap.parse_args(argv)
     args.peers = [p for p in args.peers.split(",") if p]
@@ -55,11 +69,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         if p not in PEERS:
             ap.error(f"unknown peer {p!r}")
     for g in args.groups:
-        if g not in GROUPS:
+        if g not in ALL_GROUPS:
             ap.error(f"unknown group {g!r}")
     if args.reps is None:
         args.reps = 1 if args.quick else 3
     args.reps = max(1, min(args.reps, 20))
+    if args.million_objects is not None and args.million_objects < 2000:
+        ap.error("--million-objects must be at least 2000")
     return args
 
 
@@ -104,9 +120,39 @@ def stop_all(running: dict[str, Running], notes: list[str]) -> None:
         t.join(60)
 
 
+def run_million(million: Million, order: list[str], rep: int, records: list[Record],
+                notes: list[str]) -> None:
+    """
+    One repetition of the million group: ours on its own daemon; every
+    other server marked "not run" (once), with the reason in the notes.
+    """
+    keys = [m.key for m in METRICS if m.key.startswith("million_")]
+    for name in order:
+        load = loadavg()
+        if name != "ours":
+            if rep == 0:
+                records.extend(Record(name, rep, k, None, load, skipped=True) for k in keys)
+                notes.append(f"{name}: million: {NOT_RUN}")
+            continue
+        log(f"rep {rep + 1} million on ours (load {load:.2f})")
+        t0 = time.monotonic()
+        try:
+            res = million.run(rep)
+        except Exception as e:  # noqa: BLE001 - reported, the other groups go on
+            notes.append(f"ours million rep {rep}: {type(e).__name__}: {e}"[:400])
+            log(notes[-1])
+            continue
+        notes.extend(f"ours: {n}" for n in res.notes if f"ours: {n}" not in notes)
+        records.extend(Record(name, rep, k, v, load) for k, v in res.values.items())
+        log(f"  {time.monotonic() - t0:.1f}s: " + ", ".join(
+            f"{k}={v:.2f}" for k, v in res.values.items() if v is not None))
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
     plan = Plan.make(args.quick)
+    if args.million_objects is not None:
+        plan.million_objects = args.million_objects
     command = f"{Path(sys.executable).name} benchmarks/run.py {shlex.join(argv)}".rstrip()
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     about = machine()
@@ -115,6 +161,7 @@ def main(argv: list[str]) -> int:
     root = Path(tempfile.mkdtemp(prefix="run-", dir=CACHE))
     versions = {name: version_of(name) for name in args.peers}
     running = start_all(args.peers, root, notes)
+    million = Million(root, plan)
     records: list[Record] = []
     t_start = time.monotonic()
     try:
@@ -122,6 +169,9 @@ def main(argv: list[str]) -> int:
         for rep in range(args.reps):
             for group in args.groups:
                 order = names[rep % len(names):] + names[:rep % len(names)] if names else []
+                if group == "million":
+                    run_million(million, order, rep, records, notes)
+                    continue
                 for name in order:
                     server = running[name]
                     if not server.alive():
@@ -146,6 +196,9 @@ def main(argv: list[str]) -> int:
                     log(f"  {time.monotonic() - t0:.1f}s: " + ", ".join(
                         f"{k}={v:.1f}" for k, v in res.values.items() if v is not None))
     finally:
+        problem = million.close()
+        if problem:
+            notes.append(problem)
         stop_all(running, notes)
     elapsed = time.monotonic() - t_start
     rows = table(records, [p for p in args.peers if p in running])

@@ -80,13 +80,23 @@ class Plan:
     verify_every_big: int = 3
     verify_every_small: int = 25
     big_seconds: float = 120.0
+    #: the million group (million.py): objects filled offline, the fill's
+    #: time bound, HEADs and listings per repetition, the time bound of
+    #: each of those runs, and the warm-up HEADs (listings: 1 per 100)
+    million_objects: int = 1_000_000
+    million_fill_seconds: float = 600.0
+    million_heads: int = 3000
+    million_lists: int = 100
+    million_seconds: float = 60.0
+    million_warmup: int = 200
 
     @classmethod
     def make(cls, quick: bool) -> "Plan":
         if not quick:
             return cls(False)
         return cls(True, big_c1_objects=2, big_c4_per_conn=1, big_get_c1=2, big_get_c4_per_conn=1,
-                   small_seconds=3.0, list_repeats=3, multipart=((8, 8),))
+                   small_seconds=3.0, list_repeats=3, multipart=((8, 8),),
+                   million_objects=100_000, million_heads=500, million_lists=20)
 
 
 @dataclass
@@ -168,7 +178,7 @@ def _get_step(bucket: str, p: Payload, keys: list[str], nconn: int, every: int,
     return step
 
 
-def _check(name: str, s: Summary, res: Result) -> bool:
+def check_summary(name: str, s: Summary, res: Result) -> bool:
     """
     Note errors and digest mismatches; False when the figure is unusable.
     """
@@ -205,7 +215,7 @@ def large(target: Target, pid: int, plan: Plan, rep: int) -> Result:
         s, cpu = summarize(tallies), meter.cpu()
         rss = max(rss, meter.rss())
         keys += [k for t in tallies for k in t.keys]
-        ok = _check(f"put 64 MiB C{conns}", s, res)
+        ok = check_summary(f"put 64 MiB C{conns}", s, res)
         res.values[f"put64_c{conns}"] = s.mb_per_s if ok else None
         res.values[f"put64_c{conns}_cpu"] = cpu * 1000 / (s.nbytes / MiB) if ok else None
     if not keys:
@@ -216,7 +226,7 @@ def large(target: Target, pid: int, plan: Plan, rep: int) -> Result:
                         conns, per_conn, plan.big_seconds)
         s, cpu = summarize(tallies), meter.cpu()
         rss = max(rss, meter.rss())
-        ok = _check(f"get 64 MiB C{conns}", s, res)
+        ok = check_summary(f"get 64 MiB C{conns}", s, res)
         res.values[f"get64_c{conns}"] = s.mb_per_s if ok else None
         res.values[f"get64_c{conns}_cpu"] = cpu * 1000 / (s.nbytes / MiB) if ok else None
         res.values[f"get64_c{conns}_client"] = (
@@ -251,7 +261,7 @@ def small(target: Target, pid: int, plan: Plan, rep: int) -> Result:
         rss = max(rss, meter.rss())
         if op == "put":
             keys = [k for t in tallies for k in t.keys]
-        ok = _check(f"{op} 4 KiB C{n}", s, res)
+        ok = check_summary(f"{op} 4 KiB C{n}", s, res)
         res.values[f"{op}4k"] = s.ops_per_s if ok else None
         res.values[f"{op}4k_p50"] = s.p50 * 1000 if ok else None
         res.values[f"{op}4k_p99"] = s.p99 * 1000 if ok else None
@@ -287,7 +297,7 @@ def listing(target: Target, pid: int, plan: Plan, rep: int) -> Result:
             step = _put_step(bucket, payload(64),
                              lambda w, i: f"list/{w + i * n:06d}" if w + i * n < total else None)
             s = summarize(drive(target, step, n, -(-total // n), 300, 2))
-            if not _check("list: filling", s, res):
+            if not check_summary("list: filling", s, res):
                 return res
         times = []
         meter = Meter(pid).start()
