@@ -96,8 +96,11 @@ class Million:
         except (OSError, subprocess.SubprocessError, ValueError, KeyError, RuntimeError,
                 StopIteration) as e:
             # KeyError, StopIteration: an unreadable fill answer or credentials file
+            logfile = workdir / "server.log"
+            tail = logfile.read_text(errors="replace")[-300:] if logfile.exists() else ""
             shutil.rmtree(workdir, ignore_errors=True)
-            raise CheckFailed(f"million: could not build or start ({type(e).__name__}: {e})")
+            raise CheckFailed(f"million: could not build or start ({type(e).__name__}: {e}) "
+                              f"{tail}")
         self.built = {
             "million_objects": float(self.objects),
             "million_fill_rate": self.objects / max(1e-9, float(filled["seconds"])),

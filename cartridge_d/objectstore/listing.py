@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
+from itertools import islice
 
 from cartridge_d.engine.types import ObjectRecord
 from cartridge_d.objectstore import errors
@@ -120,6 +121,8 @@ def list_page(view: View, bucket: str, request: ListRequest) -> ListPage:
     """
     if request.max_keys <= 0:
         return ListPage()
+    if not request.delimiter:
+        return _flat_page(view, bucket, request)
     contents: list[ObjectRecord] = []
     prefixes: list[str] = []
     last = ""
@@ -134,6 +137,19 @@ def list_page(view: View, bucket: str, request: ListRequest) -> ListPage:
             contents.append(entry)
             last = entry.key
     return ListPage(tuple(contents), tuple(prefixes), False, None)
+
+
+def _flat_page(view: View, bucket: str, request: ListRequest) -> ListPage:
+    """
+    A page without a delimiter: the next C{max_keys} records, no roll-up,
+    so no per-record test (one record more says whether it is truncated).
+    """
+    records = view.list_objects(bucket, prefix=request.prefix, start_after=request.start)
+    page = tuple(islice(records, request.max_keys + 1))
+    if len(page) <= request.max_keys:
+        return ListPage(page, (), False, None)
+    page = page[:-1]
+    return ListPage(page, (), True, page[-1].key)
 
 
 def list_objects(cart: Engine, bucket: str, requester: str, request: ListRequest) -> ListPage:

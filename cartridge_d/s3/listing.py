@@ -31,20 +31,34 @@ from cartridge_d.xmlcodec.model import (
     ListingV1,
     ListingV2,
     ObjectEntry,
+    Owner,
     VersionEntry,
     VersionsListing,
 )
 
 
-def _entry(call: Call, record: ObjectRecord, with_owner: bool) -> ObjectEntry:
-    return ObjectEntry(
-        key=record.key,
-        last_modified_ns=record.mtime_ns,
-        etag=record.etag,
-        size=record.size,
-        owner=record_owner(call, record.owner) if with_owner else None,
-        checksum_algorithms=tuple(algorithm for algorithm, _ in record.checksums),
-    )
+def _entries(
+    call: Call, records: tuple[ObjectRecord, ...], with_owner: bool
+) -> tuple[ObjectEntry, ...]:
+    """
+    The listing entries of C{records}, with their owners when asked.
+
+    A page has up to 1,000 records, usually of one owner: each distinct
+    owner is looked up once per page, not once per key.
+    """
+    owners: dict[str, Owner] = {}
+    entries = []
+    for record in records:
+        owner = None
+        if with_owner:
+            owner = owners.get(record.owner)
+            if owner is None:
+                owner = owners[record.owner] = record_owner(call, record.owner)
+        checksums = record.checksums
+        algorithms = tuple([algorithm for algorithm, _ in checksums]) if checksums else ()
+        entries.append(ObjectEntry(record.key, record.mtime_ns, record.etag, record.size, owner,
+                                   checksum_algorithms=algorithms))
+    return tuple(entries)
 
 
 def encoding_type(query: dict[str, str]) -> str | None:
@@ -93,7 +107,7 @@ async def list_objects(call: Call) -> Response:
             next_marker=page.next_marker
             if page.is_truncated and (delimiter or not page.contents)
             else None,
-            contents=tuple(_entry(call, r, True) for r in page.contents),
+            contents=_entries(call, page.contents, True),
             common_prefixes=page.common_prefixes,
             encoding_type=encoding,
         )
@@ -113,7 +127,7 @@ async def list_objects(call: Call) -> Response:
         continuation_token=token,
         next_continuation_token=next_token,
         start_after=start_after,
-        contents=tuple(_entry(call, r, fetch_owner) for r in page.contents),
+        contents=_entries(call, page.contents, fetch_owner),
         common_prefixes=page.common_prefixes,
         encoding_type=encoding,
     )
@@ -164,7 +178,8 @@ async def list_versions(call: Call) -> Response:
             NULL_VERSION if next_key is not None and next_key not in page.common_prefixes else None
         ),
         versions=tuple(
-            VersionEntry(_entry(call, r, True), NULL_VERSION, True) for r in page.contents
+            VersionEntry(entry, NULL_VERSION, True)
+            for entry in _entries(call, page.contents, True)
         ),
         common_prefixes=page.common_prefixes,
         encoding_type=encoding,

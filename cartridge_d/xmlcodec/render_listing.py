@@ -13,19 +13,31 @@ test-case-name: tests.xmlcodec.test_xml_render
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from lxml import etree
 
-from cartridge_d.xmlcodec._build import Document, iso8601, quote_etag, url_encode
+from cartridge_d.xmlcodec._build import (
+    _XML_ILLEGAL,
+    Document,
+    _escape,
+    iso8601,
+    quote_etag,
+    url_encode,
+)
 from cartridge_d.xmlcodec.model import (
     ListingV1,
     ListingV2,
     ObjectEntry,
+    Owner,
     PartsListing,
     UploadsListing,
     VersionsListing,
 )
+
+#: Text that needs escaping as element content, or cannot be XML 1.0 text.
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _encoder(encoding_type: str | None) -> Callable[[str], str]:
@@ -37,41 +49,96 @@ def _encoder(encoding_type: str | None) -> Callable[[str], str]:
     return str
 
 
-def _contents(
-    doc: Document,
-    entry: ObjectEntry,
-    encode: Callable[[str], str],
-    tag: str = "Contents",
-    version: tuple[str, bool] | None = None,
-) -> None:
+class _Entries:
     """
-    Append one C{<Contents>} element (or C{<Version>}, with C{version}
-    its id and whether it is the latest).
+    Writes C{<Contents>} (or C{<Version>}) and C{<CommonPrefixes>} elements
+    as text, byte for byte as lxml would serialise them.
+
+    A listing has up to 1,000 entries, and building seven to ten lxml
+    elements for each, then formatting its time through C{datetime}, was
+    about half of the server's CPU for a full page. Here each entry is a
+    few string joins: text is escaped as lxml escapes element content
+    (C{&}, C{<}, C{>} and carriage return), text holding characters XML 1.0
+    cannot carry is written as L{Document} writes it, and the parts that
+    repeat across a page (the second of a timestamp, the Owner element)
+    are formatted once per listing.
     """
-    element = doc.element(doc.root, tag)
-    doc.text(element, "Key", encode(entry.key))
-    if version is not None:
-        doc.text(element, "VersionId", version[0])
-        doc.text(element, "IsLatest", version[1])
-    doc.text(element, "LastModified", iso8601(entry.last_modified_ns))
-    doc.text(element, "ETag", quote_etag(entry.etag))
-    for algorithm in entry.checksum_algorithms:
-        doc.text(element, "ChecksumAlgorithm", algorithm)
-    doc.text(element, "Size", entry.size)
-    if entry.owner is not None:
-        doc.owner(element, "Owner", entry.owner.id, entry.owner.display_name)
-    doc.text(element, "StorageClass", entry.storage_class)
+
+    def __init__(self, encode: Callable[[str], str]) -> None:
+        self._encode = encode
+        self._seconds: dict[int, str] = {}
+        self._owners: dict[Owner, str] = {}
+        self.parts: list[str] = []
+
+    def _stamp(self, ns: int) -> str:
+        """
+        L{iso8601} of C{ns}, the part up to the second cached.
+        """
+        seconds, rest = divmod(ns, 1_000_000_000)
+        whole = self._seconds.get(seconds)
+        if whole is None:
+            # iso8601 of a whole second ends in ".000Z"
+            whole = self._seconds[seconds] = iso8601(seconds * 1_000_000_000)[:-5]
+        return f"{whole}.{rest // 1_000_000:03d}Z"
+
+    def _owner(self, owner: Owner) -> str:
+        text = self._owners.get(owner)
+        if text is None:
+            text = self._owners[owner] = (
+                f"<Owner><ID>{_text(owner.id)}</ID>"
+                f"<DisplayName>{_text(owner.display_name)}</DisplayName></Owner>"
+            )
+        return text
+
+    def add(self, entry: ObjectEntry, tag: str = "Contents",
+            version: tuple[str, bool] | None = None) -> None:
+        """
+        Append one entry (C{version}: its version id and whether it is the
+        latest, for C{<Version>}).
+        """
+        parts = self.parts
+        parts.append(f"<{tag}><Key>{_text(self._encode(entry.key))}</Key>")
+        if version is not None:
+            latest = "true" if version[1] else "false"
+            parts.append(f"<VersionId>{_text(version[0])}</VersionId><IsLatest>{latest}</IsLatest>")
+        parts.append(f"<LastModified>{self._stamp(entry.last_modified_ns)}</LastModified>"
+                     f"<ETag>{_text(quote_etag(entry.etag))}</ETag>")
+        for algorithm in entry.checksum_algorithms:
+            parts.append(f"<ChecksumAlgorithm>{_text(algorithm)}</ChecksumAlgorithm>")
+        parts.append(f"<Size>{entry.size}</Size>")
+        if entry.owner is not None:
+            parts.append(self._owner(entry.owner))
+        parts.append(f"<StorageClass>{_text(entry.storage_class)}</StorageClass></{tag}>")
+
+    def add_prefixes(self, prefixes: tuple[str, ...]) -> None:
+        """
+        Append one C{<CommonPrefixes>} element per prefix.
+        """
+        for prefix in prefixes:
+            self.parts.append(
+                f"<CommonPrefixes><Prefix>{_text(self._encode(prefix))}</Prefix></CommonPrefixes>"
+            )
+
+    def finish(self, doc: Document) -> bytes:
+        """
+        C{doc} serialised, with the entries appended to its root element.
+        """
+        data = doc.tobytes()
+        close = data.rindex(b"</")
+        return data[:close] + "".join(self.parts).encode("utf-8") + data[close:]
 
 
-def _common_prefixes(
-    doc: Document, prefixes: tuple[str, ...], encode: Callable[[str], str]
-) -> None:
+def _text(text: str) -> str:
     """
-    Append one C{<CommonPrefixes>} element per prefix.
+    C{text} escaped as element content: as lxml writes it, or, when it
+    holds characters XML 1.0 cannot carry, as L{Document} writes those.
     """
-    for prefix in prefixes:
-        element = doc.element(doc.root, "CommonPrefixes")
-        doc.text(element, "Prefix", encode(prefix))
+    if _SPECIAL.search(text) is None:
+        return text
+    if _XML_ILLEGAL.search(text) is not None:
+        return _escape(text)
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
 
 
 def _delimiter_and_encoding(
@@ -101,10 +168,11 @@ def render_list_objects_v1(listing: ListingV1) -> bytes:
     doc.text(root, "MaxKeys", listing.max_keys)
     _delimiter_and_encoding(doc, root, listing.delimiter, listing.encoding_type)
     doc.text(root, "IsTruncated", listing.is_truncated)
+    entries = _Entries(encode)
     for entry in listing.contents:
-        _contents(doc, entry, encode)
-    _common_prefixes(doc, listing.common_prefixes, encode)
-    return doc.tobytes()
+        entries.add(entry)
+    entries.add_prefixes(listing.common_prefixes)
+    return entries.finish(doc)
 
 
 def render_list_objects_v2(listing: ListingV2) -> bytes:
@@ -125,10 +193,11 @@ def render_list_objects_v2(listing: ListingV2) -> bytes:
     doc.text(root, "IsTruncated", listing.is_truncated)
     if listing.start_after is not None:
         doc.text(root, "StartAfter", encode(listing.start_after))
+    entries = _Entries(encode)
     for entry in listing.contents:
-        _contents(doc, entry, encode)
-    _common_prefixes(doc, listing.common_prefixes, encode)
-    return doc.tobytes()
+        entries.add(entry)
+    entries.add_prefixes(listing.common_prefixes)
+    return entries.finish(doc)
 
 
 def render_list_versions(listing: VersionsListing) -> bytes:
@@ -149,10 +218,11 @@ def render_list_versions(listing: VersionsListing) -> bytes:
     doc.text(root, "MaxKeys", listing.max_keys)
     _delimiter_and_encoding(doc, root, listing.delimiter, listing.encoding_type)
     doc.text(root, "IsTruncated", listing.is_truncated)
+    entries = _Entries(encode)
     for version in listing.versions:
-        _contents(doc, version.entry, encode, "Version", (version.version_id, version.is_latest))
-    _common_prefixes(doc, listing.common_prefixes, encode)
-    return doc.tobytes()
+        entries.add(version.entry, "Version", (version.version_id, version.is_latest))
+    entries.add_prefixes(listing.common_prefixes)
+    return entries.finish(doc)
 
 
 def render_list_parts(listing: PartsListing) -> bytes:
@@ -209,5 +279,6 @@ def render_list_uploads(listing: UploadsListing) -> bytes:
         doc.owner(element, "Owner", upload.owner.id, upload.owner.display_name)
         doc.text(element, "StorageClass", upload.storage_class)
         doc.text(element, "Initiated", iso8601(upload.initiated_ns))
-    _common_prefixes(doc, listing.common_prefixes, encode)
-    return doc.tobytes()
+    entries = _Entries(encode)
+    entries.add_prefixes(listing.common_prefixes)
+    return entries.finish(doc)
