@@ -4,7 +4,9 @@ L{Journal}: the multipart upload journal as the object store uses it (docs/journ
 Thread contract: every method may be called from any thread. Writes return only once their
 record is durable; concurrent writers share syncs. Reads see every write that has been
 queued, in file order (a write's caller is not answered before it is durable, so nothing a
-reader sees can be lost without its writer learning so).
+reader sees can be lost without its writer learning so). Compaction runs in a thread of its
+own, woken by the write that made it due, so that no request waits for it; appends queue
+behind it while it runs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterable
 from cartridge_d.engine.types import DataRef
 
 from . import format as fmt
-from .errors import InvalidPartNumber, JournalClosed, NoSuchUpload
+from .errors import InvalidPartNumber, JournalClosed, JournalFailed, NoSuchUpload
 from .log import LogWriter, ReadResult, Reporter, frame, header, read_frames, sync_directory
 from .log import write_file
 from .model import (
@@ -77,7 +79,10 @@ class Journal:
                  compact_ratio: int, compact_min_bytes: int) -> None:
         self.path = path
         self._state = state
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)
+        #: Wakes the compaction thread (same lock, so that syncs do not wake it).
+        self._compaction = threading.Condition(lock)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         self._writer = LogWriter(self._fd, size, self._cond)
         self._clock = clock
@@ -85,7 +90,13 @@ class Journal:
         self._ratio = compact_ratio
         self._min_bytes = compact_min_bytes
         self._compacting = False
+        #: A write found compaction due and the compaction thread has not finished it.
+        self._compaction_wanted = False
         self._closed = False
+        self._compactor = threading.Thread(
+            target=self._compaction_loop, name="journal-compaction", daemon=True
+        )
+        self._compactor.start()
 
     @classmethod
     def open(cls, path: str, reporter: Reporter | None = None, *,
@@ -207,8 +218,8 @@ class Journal:
     def _write(self, record: Record, durable: bool = True) -> None:
         """
         Queue C{record}, apply it to memory in file order, wait until it is
-        durable (unless C{durable} is false: see L{complete}), then compact
-        if the file has grown too large. Holds the lock.
+        durable (unless C{durable} is false: see L{complete}), then start a
+        compaction if the file has grown too large. Holds the lock.
         """
         while self._compacting:
             self._cond.wait()
@@ -300,10 +311,59 @@ class Journal:
             self._check_open()
             self._compact_locked()
 
+    def settle(self) -> None:
+        """
+        Wait until a compaction a write asked for has finished (for tests
+        and tools that look at the file; L{close} waits for it too).
+        """
+        with self._cond:
+            while self._compaction_wanted and not self._closed:
+                self._cond.wait()
+
     def _maybe_compact(self) -> None:
+        """
+        Wake the compaction thread if the file has grown too large. The
+        caller does not compact: the write that makes it due is typically
+        a Complete or an Abort that emptied the live state, and a
+        compaction costs three syncs and a rename (tens of ms on a busy
+        disk), which its client would otherwise wait for. The thread
+        lives as long as the journal, because starting one waits for the
+        scheduler to run it, which on a loaded machine takes as long as
+        the compaction.
+        """
+        if not self._compaction_wanted and self._due():
+            self._compaction_wanted = True
+            self._compaction.notify()
+
+    def _due(self) -> bool:
+        """
+        Whether the file is over its minimum size and the ratio times its
+        live state (docs/journal.md, "Compaction").
+        """
         size = self._writer.size
-        if size > self._min_bytes and size > self._ratio * (fmt.HEADER_SIZE + self._state.live_bytes):
-            self._compact_locked()
+        return size > self._min_bytes and size > self._ratio * (fmt.HEADER_SIZE + self._state.live_bytes)
+
+    def _compaction_loop(self) -> None:
+        """
+        The compaction thread: compact whenever a write asks, until the
+        journal is closed. A failure is logged: the journal either stays as
+        it was or is poisoned, and then every later call raises
+        L{JournalFailed} to its caller.
+        """
+        with self._cond:
+            while True:
+                while not (self._compaction_wanted or self._closed):
+                    self._compaction.wait()
+                if self._closed:
+                    return
+                try:
+                    if self._due():
+                        self._compact_locked()
+                except JournalFailed as e:
+                    log.error("journal compaction failed: %s", e)
+                finally:
+                    self._compaction_wanted = False
+                    self._cond.notify_all()
 
     def _compact_locked(self) -> None:
         if self._compacting:
@@ -350,13 +410,15 @@ class Journal:
         with self._cond:
             if self._closed:
                 return
-            while self._compacting:
+            while self._compacting or self._compaction_wanted:
                 self._cond.wait()
             self._closed = True
+            self._compaction.notify()
             try:
                 self._writer.drain()
             finally:
                 os.close(self._fd)
+        self._compactor.join()
 
     def _check_open(self) -> None:
         if self._closed:

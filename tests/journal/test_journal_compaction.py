@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,17 +69,56 @@ def test_compaction_preserves_state_and_shrinks_the_file(tmp_path: Path) -> None
 def test_compaction_starts_by_itself(tmp_path: Path) -> None:
     """
     Once the file is over four times its live state (and over the
-    minimum size), the write that made it so compacts it.
+    minimum size), the write that made it so starts a compaction, which
+    brings the file back under the bound.
     """
     path = str(tmp_path / "j")
     j = Journal.open(path, Events(), compact_min_bytes=4096)
     uid = j.create_upload("b", "k")
     for i in range(300):
         j.record_part(uid, 1, extent_part(i))
+        j.settle()
         assert j.file_size() <= max(4096, 4 * j.live_size()) + 200
     assert os.path.getsize(path) == j.file_size()
     j.close()
     assert live(Journal.open(path, Events()), uid).parts == ((1, extent_part(299)),)
+
+
+def test_complete_does_not_wait_for_the_compaction_it_starts(tmp_path: Path) -> None:
+    """
+    A Complete that leaves the file far over its live state is answered
+    while the compaction it started is still running (here: held after
+    writing the new file); other uploads' records queue behind it, and
+    once it ends the file is the live state, which replays as it was.
+    """
+    written, release = threading.Event(), threading.Event()
+
+    def pause(step: str) -> None:
+        if step == "written":
+            written.set()
+            assert release.wait(30), "the test never released the compaction"
+
+    path = str(tmp_path / "j")
+    j = Journal.open(path, Events(), compact_min_bytes=4096, pause=pause)
+    done = j.create_upload("b", "done")
+    for n in range(1, 65):
+        j.record_part(done, n, extent_part(n))
+    other = j.create_upload("b", "other")
+    j.complete(done, [part.ref for _n, part in live(j, done).parts])
+    assert written.wait(30), "no compaction started"
+    late: list[object] = []
+    appender = threading.Thread(target=lambda: late.append(j.record_part(other, 1, extent_part(99))))
+    appender.start()
+    release.set()
+    appender.join(30)
+    j.settle()
+    assert late == [None]
+    assert os.path.getsize(path) == j.file_size() <= j.live_size() + 200
+    j.close()
+    reopened = Journal.open(path, Events())
+    assert reopened.get(done) is None
+    assert live(reopened, other).parts == ((1, extent_part(99)),)
+    reopened.close()
 
 
 _CHILD = textwrap.dedent("""
