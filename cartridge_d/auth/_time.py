@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from cartridge_d.auth.errors import AuthError
 
@@ -29,10 +30,30 @@ def iso_z(when: datetime) -> str:
     return utc(when).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=64)
 def parse_amz_date(value: str) -> datetime | None:
-    """Parse ISO 8601 basic C{20130524T000000Z}; None if it is not that form."""
+    """
+    Parse ISO 8601 basic C{20130524T000000Z}; None if it is not exactly that
+    form (16 characters, ASCII digits) or names no real date and time.
+
+    Sliced by hand rather than with C{strptime}, which costs more than the
+    rest of a signature check; and cached, since every request arriving in
+    the same second carries the same value.
+    """
+    if (
+        len(value) != 16
+        or value[8] != "T"
+        or value[15] != "Z"
+        or not value.isascii()
+        or not (value[:8] + value[9:15]).isdigit()
+    ):
+        return None
     try:
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        return datetime(
+            int(value[0:4]), int(value[4:6]), int(value[6:8]),
+            int(value[9:11]), int(value[11:13]), int(value[13:15]),
+            tzinfo=timezone.utc,
+        )
     except ValueError:
         return None
 

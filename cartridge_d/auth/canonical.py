@@ -11,9 +11,13 @@ test-case-name: tests.auth.test_auth_sigv4_vectors
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, unquote_to_bytes
 
 __all__ = ["uri_encode", "canonical_uri_candidates", "canonical_query"]
+
+#: A path of only the characters AWS's URI-encode keeps (most keys).
+_PLAIN = re.compile(rb"/[A-Za-z0-9\-_.~/]*")
 
 
 def uri_encode(data: bytes, keep_slash: bool = False) -> str:
@@ -29,6 +33,9 @@ def canonical_uri_candidates(raw_path: bytes) -> list[str]:
     a character unescaped that AWS would escape (C{!}, C{*}, C{'}, C{(}, ...) may
     still have signed the AWS-encoded form, so that form is the second candidate.
     """
+    if _PLAIN.fullmatch(raw_path):
+        # Nothing AWS would escape, no escape to normalise: one candidate.
+        return [raw_path.decode("ascii")]
     raw = raw_path.decode("utf-8", "surrogateescape") or "/"
     if not raw.startswith("/"):
         raw = "/" + raw

@@ -71,9 +71,16 @@ def signing_key(secret: str, date: str, region: str, service: str = "s3") -> byt
     return _hmac(k, "aws4_request")
 
 
+def _trim(value: str) -> str:
+    value = value.strip(" \t")
+    return _SPACES.sub(" ", value) if "  " in value or "\t" in value else value
+
+
 def canonical_header_value(values: list[str]) -> str:
     """Trim each value, squeeze runs of spaces, join repeats with commas (SigV4 rules)."""
-    return ",".join(_SPACES.sub(" ", v.strip(" \t")) for v in values)
+    if len(values) == 1:
+        return _trim(values[0])
+    return ",".join(_trim(v) for v in values)
 
 
 def canonical_request(
@@ -281,13 +288,15 @@ def verify_header(
     _check_region(scope, region, "AuthorizationHeaderMalformed", prefix)
     signed_headers = _signed_header_list(fields["SignedHeaders"])
     amz_value = req.header("x-amz-date")
-    when = parse_amz_date(amz_value) if amz_value is not None else None
-    if amz_value is None:
+    if amz_value is not None:
+        when = parse_amz_date(amz_value)
+        amz_date = amz_value  # the strict form parse_amz_date accepts is the canonical one
+    else:
         date_value = req.header("date")
         when = parse_http_date(date_value) if date_value is not None else None
+        amz_date = when.strftime("%Y%m%dT%H%M%SZ") if when is not None else ""
     if when is None:
         raise AuthError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
-    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     if amz_date[:8] != scope.date:
         raise AuthError(
             "AuthorizationHeaderMalformed",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from email.utils import formatdate
+from functools import lru_cache
 from typing import Any, Callable
 
 from twisted.python.failure import Failure
@@ -23,10 +24,6 @@ from cartridge_d.s3.errors import S3Error, render_error
 SERVER = b"CartridgeS3"
 
 
-def _set(request: Any, name: str, value: str) -> None:
-    request.responseHeaders.addRawHeader(name.encode("latin-1"), value.encode("latin-1"))
-
-
 def host_id(request_id: str) -> str:
     """
     The C{x-amz-id-2} value for a request id (opaque to clients).
@@ -34,22 +31,71 @@ def host_id(request_id: str) -> str:
     return base64.b64encode(request_id.encode("ascii") * 2).decode("ascii")
 
 
-def start(request: Any, status: int, headers: tuple[tuple[str, str], ...], request_id: str,
-          length: int, seconds: float) -> None:
+@lru_cache(maxsize=4)
+def _date_line(second: int) -> bytes:
     """
-    Set the status and the headers every response carries.
+    The C{Date} header line for a whole second (formatted once per second).
+    """
+    return b"Date: " + formatdate(second, usegmt=True).encode("ascii") + b"\r\n"
+
+
+def header_line(name: str, value: str) -> bytes:
+    """
+    One response header line: C{x-amz-*} names in lower case as S3 sends
+    them (botocore keeps the case of user metadata names it receives),
+    values as ISO-8859-1 (stored metadata goes back byte for byte), line
+    breaks flattened as twisted.web does.
+    """
+    if name[:6].lower() == "x-amz-":
+        name = name.lower()
+    if "\r" in value or "\n" in value:
+        value = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    return (name + ": " + value + "\r\n").encode("latin-1")
+
+
+def start(request: Any, status: int, headers: tuple[tuple[str, str], ...], request_id: str,
+          length: int, seconds: float) -> bytes:
+    """
+    The status line and every header of a response, as the bytes to send.
+
+    The head is built here, once, as bytes: twisted.web would keep it in a
+    C{Headers} object (encoding and checking every name and value) and
+    turn it into lines again when the first body byte is written.  Headers
+    the channel already set (C{Connection: close}) are kept.  The request
+    is marked as started, with its status, so twisted.web adds nothing and
+    logs the right code; the caller sends the bytes with the body.
     """
     request.setResponseCode(status)
-    request.responseHeaders.setRawHeaders(b"server", [SERVER])
-    request.responseHeaders.setRawHeaders(
-        b"date", [formatdate(seconds, usegmt=True).encode("ascii")]
-    )
-    _set(request, "x-amz-request-id", request_id)
-    _set(request, "x-amz-id-2", host_id(request_id))
+    request.startedWriting = 1
+    lines = [
+        b"%s %d %s\r\n" % (request.clientproto, status, request.code_message),
+        b"Server: " + SERVER + b"\r\n",
+        _date_line(int(seconds)),
+        b"x-amz-request-id: " + request_id.encode("ascii") + b"\r\n",
+        b"x-amz-id-2: " + host_id(request_id).encode("ascii") + b"\r\n",
+    ]
+    for name, values in request.responseHeaders.getAllRawHeaders():
+        lines.extend(name + b": " + value + b"\r\n" for value in values)
+    has_length = False
     for name, value in headers:
-        _set(request, name, value)
-    if status != 304 and not any(n.lower() == "content-length" for n, _ in headers):
-        request.responseHeaders.setRawHeaders(b"content-length", [str(length).encode()])
+        lines.append(header_line(name, value))
+        if not has_length and len(name) == 14 and name.lower() == "content-length":
+            has_length = True
+    if status != 304 and not has_length:
+        lines.append(b"Content-Length: %d\r\n" % length)
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+def send(request: Any, data: bytes, body_length: int = 0) -> None:
+    """
+    Send the head (and a whole body) built by L{start}, unless the client
+    has gone.
+    """
+    if request._disconnected or request.channel is None:
+        return
+    request.sentLength += body_length
+    request.channel.write(data)
 
 
 def write_response(
@@ -60,17 +106,21 @@ def write_response(
     start_stream: Callable[[Response], None],
 ) -> None:
     """
-    Write a whole response, or its head and then hand over to a producer.
+    Write a whole response (head and body in one write), or its head and
+    then hand over to a producer.
     """
     length = response.stream.length if response.stream is not None else len(response.body)
-    start(request, response.status, response.headers, request_id, length, seconds)
+    head = start(request, response.status, response.headers, request_id, length, seconds)
     if response.stream is not None and request.method != b"HEAD":
+        send(request, head)
         start_stream(response)
         return
     if response.stream is not None:
         response.stream.close()
     if response.body and request.method != b"HEAD":
-        request.write(response.body)
+        send(request, head + response.body, len(response.body))
+    else:
+        send(request, head)
     request.finish()
 
 
@@ -94,8 +144,8 @@ def write_error(
     headers = error.headers
     if body:
         headers = (("Content-Type", "application/xml"),) + headers
-    start(request, error.status, headers, request_id, len(body), seconds)
-    request.write(body)
+    head = start(request, error.status, headers, request_id, len(body), seconds)
+    send(request, head + body, len(body))
     if finish:
         request.finish()
 

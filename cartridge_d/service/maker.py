@@ -28,8 +28,8 @@ from twisted.application import service, strports
 from twisted.application.internet import TimerService
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.logger import Logger
-from twisted.python.threadpool import ThreadPool
 
+from cartridge_d.objectstore.threads import BlockingFacade, WorkerPool
 from cartridge_d.service.credentials import load_or_generate
 from cartridge_d.service.options import Options, Settings
 
@@ -62,13 +62,13 @@ class SequentialService(service.MultiService):
 
 class ThreadPoolService(service.Service):
     """
-    Own a L{ThreadPool} for the lifetime of the service.
+    Own the L{WorkerPool} for the lifetime of the service.
 
     All cartridge I/O and bulk hashing runs here (never on the reactor
     thread); the pool is passed explicitly to the one facade that uses it.
     """
 
-    def __init__(self, pool: ThreadPool) -> None:
+    def __init__(self, pool: WorkerPool) -> None:
         self.pool = pool
 
     def startService(self) -> None:
@@ -92,11 +92,12 @@ class CartridgeService(service.MultiService):
 
     log = Logger()
 
-    def __init__(self, settings: Settings, reactor: Any, pool: ThreadPool) -> None:
+    def __init__(self, settings: Settings, reactor: Any, pool: WorkerPool) -> None:
         super().__init__()
         self.settings = settings
         self.reactor = reactor
         self.pool = pool
+        self.facade = BlockingFacade(reactor, pool)
         self.cartridge: Any = None
         self.journal: Any = None
         self.store: Any = None
@@ -131,7 +132,7 @@ class CartridgeService(service.MultiService):
         )
         self.journal = open_journal(self.cartridge, s.cartridge + ".journal", self.log)
         credentials = load_or_generate(s, self.log)
-        self.store = build_store(self.cartridge, self.journal, s, self.reactor, self.pool)
+        self.store = build_store(self.cartridge, self.journal, s, self.reactor, self.facade)
         site = build_site(self.store, credentials, s, self.reactor)
         expiry = TimerService(expiry_interval(s.multipart_expiry), self._expire)
         expiry.clock = self.reactor
@@ -146,13 +147,11 @@ class CartridgeService(service.MultiService):
 
     async def _stop(self) -> None:
         await super().stopService()
-        from twisted.internet.threads import deferToThreadPool
-
         if self.journal is not None:
-            await deferToThreadPool(self.reactor, self.pool, self.journal.close)
+            await self.facade.run(self.journal.close)
             self.journal = None
         if self.cartridge is not None:
-            await deferToThreadPool(self.reactor, self.pool, self.cartridge.close)
+            await self.facade.run(self.cartridge.close)
             self.log.info("Closed cartridge {path}", path=self.settings.cartridge)
             self.cartridge = None
 
@@ -212,14 +211,13 @@ def open_journal(cartridge: Any, path: str, log: Logger) -> Any:
 
 
 def build_store(cartridge: Any, journal: Any, settings: Settings, reactor: Any,
-                pool: ThreadPool) -> Any:
+                facade: BlockingFacade) -> Any:
     """
     The object store over an open cartridge and journal.
     """
     from cartridge_d.objectstore import ObjectStore
-    from cartridge_d.objectstore.threads import BlockingFacade
 
-    return ObjectStore(cartridge, BlockingFacade(reactor, pool), reactor, journal=journal)
+    return ObjectStore(cartridge, facade, reactor, journal=journal)
 
 
 def build_site(store: Any, credentials: Any, settings: Settings, reactor: Any) -> Any:
@@ -251,7 +249,7 @@ def makeService(options: Options, reactor: Any = None) -> SequentialService:
     settings = options.settings
     assert settings is not None, "Options.postOptions was not run"
     top = SequentialService(reactor)
-    pool = ThreadPool(minthreads=1, maxthreads=settings.threads, name="cartridge-s3")
+    pool = WorkerPool(settings.threads, name="cartridge-s3")
     ThreadPoolService(pool).setServiceParent(top)
     CartridgeService(settings, reactor, pool).setServiceParent(top)
     return top

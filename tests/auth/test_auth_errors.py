@@ -125,6 +125,31 @@ def test_missing_date() -> None:
     assert code_of(make_request("GET", "/bucket/key", headers)) == "AccessDenied"
 
 
+@pytest.mark.parametrize("stamp", [
+    "20260102T030405", "2026012T030405Z", "20261302T030405Z", "20260102T250405Z",
+    "20260102 030405Z", "20260102T03040５Z", "2026-01-02T03:04:05Z", "",
+])
+def test_malformed_x_amz_date(stamp: str) -> None:
+    """
+    An x-amz-date that is not exactly ISO 8601 basic form (or names no real
+    time) is refused with AccessDenied, not read as some other time.
+    """
+    req = v4_request()
+    headers = [(n, stamp if n == "x-amz-date" else v) for n, v in req.headers]
+    assert code_of(make_request("GET", "/bucket/key", headers)) == "AccessDenied"
+
+
+def test_x_amz_date_parsed_exactly() -> None:
+    """
+    A well-formed x-amz-date is read to the second, in UTC.
+    """
+    from cartridge_d.auth._time import parse_amz_date
+
+    assert parse_amz_date("20260102T030405Z") == NOW
+    assert parse_amz_date("20240229T235959Z") == datetime(2024, 2, 29, 23, 59, 59,
+                                                           tzinfo=timezone.utc)
+
+
 def test_unsupported_scheme_and_two_schemes() -> None:
     """An unknown Authorization scheme, or header plus query auth, gives InvalidArgument."""
     assert code_of(make_request("GET", "/", [("authorization", "Bearer x")])) == "InvalidArgument"
