@@ -129,7 +129,7 @@ class Cartridge:
         Open the cartridge at C{path}, creating it (with C{blocks} blocks of
         C{block_size} bytes and C{fuses}) if it does not exist and C{create}
         is set. An existing file is never truncated or changed by opening;
-        files that are not version 2.0 cartridges are refused.
+        files that are not version 2.1 cartridges are refused.
         """
         file = _file
         if file is None:

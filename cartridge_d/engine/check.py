@@ -43,7 +43,7 @@ from .errors import ChecksumMismatch, CorruptCartridge, NotACartridge, Unsupport
 from .freelist import replay
 from .freespace import Pending, pinned
 from .header import Header, check_identity, read_slots
-from .pages import Overflow
+from .pages import Overflow, fits_inline
 from .store import NodeStore
 from .snapshots import SnapshotEntry, decode_snapshots
 from .types import DataRef
@@ -143,6 +143,9 @@ class _Walker:
             for k, v in zip(keys, node.vals):
                 if isinstance(v, Overflow):
                     runs.append((v.start, v.count, "%s overflow" % label))
+                elif not fits_inline(k, v, self.store.max_entry):
+                    self.report.error("%s page %d: an inline value is too large for a leaf"
+                                      % (label, page))
                 try:
                     value = self.store.value(v)
                 except CorruptCartridge as e:

@@ -12,6 +12,7 @@ test-case-name: tests.engine.test_engine_properties
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from typing import Callable
 
@@ -22,7 +23,6 @@ from .constants import (
     KIND_EXTENT,
     KIND_OBJECT,
     MAX_SEQ,
-    RECORD_FORMAT,
 )
 from .errors import CorruptCartridge
 from .types import NULL_VERSION, BucketRecord, DataRef, Extent, ObjectRecord
@@ -202,16 +202,28 @@ def _safe(decode: Callable[[_In], object], what: str, data: bytes) -> object:
         raise CorruptCartridge("bad %s encoding: %s" % (what, e)) from e
 
 
-def _put_dataref(out: _Out, ref: DataRef) -> None:
-    out.uint(ref.size)
+#: Data reference kinds (docs/format.md, "Data references").
+_INLINE, _EXTENTS, _INLINE_MD5 = 0, 1, 2
+
+
+def _put_body(out: _Out, ref: DataRef) -> None:
+    """
+    A data reference after its size. An inline body whose MD5 is the MD5 of
+    its bytes (every plain PUT) stores neither the MD5 nor its length.
+    """
     if len(ref.md5) != 16:
         raise ValueError("DataRef.md5 must be 16 bytes")
-    out.raw(ref.md5)
     if ref.inline is not None:
-        out.uint(0)
+        if len(ref.inline) == ref.size and hashlib.md5(ref.inline).digest() == ref.md5:
+            out.uint(_INLINE_MD5)
+            out.raw(ref.inline)
+            return
+        out.uint(_INLINE)
+        out.raw(ref.md5)
         out.blob(ref.inline)
         return
-    out.uint(1)
+    out.uint(_EXTENTS)
+    out.raw(ref.md5)
     out.uint(len(ref.extents))
     for e in ref.extents:
         out.uint(e.start)
@@ -223,13 +235,15 @@ def _put_dataref(out: _Out, ref: DataRef) -> None:
     out.raw(struct.pack("<%dI" % nchunks, *ref.crcs))
 
 
-def _get_dataref(inp: _In) -> DataRef:
-    size = inp.uint()
-    md5 = inp.raw(16)
+def _get_body(inp: _In, size: int) -> DataRef:
     kind = inp.uint()
-    if kind == 0:
+    if kind == _INLINE_MD5:
+        data = inp.raw(size)
+        return DataRef(size=size, md5=hashlib.md5(data).digest(), inline=data)
+    md5 = inp.raw(16)
+    if kind == _INLINE:
         return DataRef(size=size, md5=md5, inline=inp.blob())
-    if kind != 1:
+    if kind != _EXTENTS:
         raise CorruptCartridge("unknown data kind %d" % kind)
     extents = tuple(Extent(inp.uint(), inp.uint()) for _ in range(inp.uint()))
     chunk = inp.uint()
@@ -240,9 +254,18 @@ def _get_dataref(inp: _In) -> DataRef:
     return DataRef(size=size, md5=md5, extents=extents, chunk_size=chunk, crcs=crcs)
 
 
+def _put_dataref(out: _Out, ref: DataRef) -> None:
+    out.uint(ref.size)
+    _put_body(out, ref)
+
+
+def _get_dataref(inp: _In) -> DataRef:
+    return _get_body(inp, inp.uint())
+
+
 def encode_dataref(ref: DataRef) -> bytes:
     """
-    Encode one DataRef on its own (the multipart journal stores parts so).
+    Encode one DataRef on its own (size, then the reference).
     """
     out = _Out()
     _put_dataref(out, ref)
@@ -253,17 +276,28 @@ def decode_dataref(data: bytes) -> DataRef:
     return _safe(_get_dataref, "data reference", data)  # type: ignore[return-value]
 
 
+#: Object record flags (docs/format.md, "Object record").
+_DELETE_MARKER, _ACL, _SSE, _IMPLIED_ETAG, _NULL_VERSION, _PAIRS, _WHOLE = (
+    1, 2, 4, 8, 16, 32, 64)
+_KNOWN_FLAGS = 127
+
+
 def encode_object(rec: ObjectRecord) -> bytes:
     """
     Encode everything of C{rec} except bucket and key (docs/format.md,
-    "Object records").
+    "Object record"): a flags byte says which fields are absent because
+    they are empty or follow from others.
     """
     out = _Out()
-    implied_etag = len(rec.segments) == 1 and rec.etag == rec.segments[0].md5.hex()
+    segs = rec.segments
+    implied_etag = len(segs) == 1 and rec.etag == segs[0].md5.hex()
+    whole = len(segs) == 1 and segs[0].size == rec.size
+    pairs = bool(rec.headers or rec.meta or rec.checksums)
     null = rec.version_id == NULL_VERSION
-    flags = ((rec.delete_marker and 1) | (rec.acl is not None and 2) | (rec.sse is not None and 4)
-             | (implied_etag and 8) | (null and 16))
-    out.raw(bytes((RECORD_FORMAT, flags)))
+    flags = ((rec.delete_marker and _DELETE_MARKER) | (rec.acl is not None and _ACL)
+             | (rec.sse is not None and _SSE) | (implied_etag and _IMPLIED_ETAG)
+             | (null and _NULL_VERSION) | (pairs and _PAIRS) | (whole and _WHOLE))
+    out.raw(bytes((flags,)))
     out.uint(rec.size)
     out.uint(rec.mtime_ns)
     if not implied_etag:
@@ -271,57 +305,59 @@ def encode_object(rec: ObjectRecord) -> bytes:
     out.text(rec.owner)
     if not null:
         out.text(rec.version_id)
-    out.pairs(rec.headers)
-    out.pairs(rec.meta)
-    out.pairs(rec.checksums)
+    if pairs:
+        out.pairs(rec.headers)
+        out.pairs(rec.meta)
+        out.pairs(rec.checksums)
     if rec.acl is not None:
         out.blob(rec.acl)
     if rec.sse is not None:
         out.blob(rec.sse)
-    out.uint(len(rec.segments))
-    for seg in rec.segments:
-        _put_dataref(out, seg)
+    if whole:
+        _put_body(out, segs[0])
+    else:
+        out.uint(len(segs))
+        for seg in segs:
+            _put_dataref(out, seg)
     return out.getvalue()
 
 
 def decode_object(bucket: str, key: str, data: bytes) -> ObjectRecord:
     """
-    Decode a record written by L{encode_object}. Listings decode a record
-    per entry, so the common shape (one-byte lengths, empty header lists,
-    one inline segment) is read with local variables rather than a call
-    per field; anything else goes through L{_In}.
+    Decode a record written by L{encode_object}.
     """
     def get(inp: _In) -> ObjectRecord:
-        buf = inp.buf
-        fmt, flags = buf[0], buf[1]
-        if fmt != RECORD_FORMAT:
-            raise CorruptCartridge("unknown record format %d" % fmt)
-        inp.pos = 2
+        flags = inp.buf[0]
+        if flags & ~_KNOWN_FLAGS:
+            raise CorruptCartridge("unknown object record flags %#x" % flags)
+        inp.pos = 1
         size = inp.uint()
         mtime = inp.uint()
-        etag = "" if flags & 8 else inp.text()
+        etag = "" if flags & _IMPLIED_ETAG else inp.text()
         owner = inp.text()
-        version = NULL_VERSION if flags & 16 else inp.text()
-        no_pairs: tuple[tuple[str, str], ...] = ()
-        headers = meta = checksums = no_pairs
-        pos = inp.pos
-        if buf[pos:pos + 3] == b"\0\0\0":
-            inp.pos = pos + 3
-        else:
+        version = NULL_VERSION if flags & _NULL_VERSION else inp.text()
+        headers = meta = checksums = _NO_PAIRS
+        if flags & _PAIRS:
             headers, meta, checksums = inp.pairs(), inp.pairs(), inp.pairs()
-        acl = inp.blob() if flags & 2 else None
-        sse = inp.blob() if flags & 4 else None
-        segments = tuple(_get_dataref(inp) for _ in range(inp.uint()))
-        if flags & 8:
+        acl = inp.blob() if flags & _ACL else None
+        sse = inp.blob() if flags & _SSE else None
+        if flags & _WHOLE:
+            segments: tuple[DataRef, ...] = (_get_body(inp, size),)
+        else:
+            segments = tuple(_get_dataref(inp) for _ in range(inp.uint()))
+        if flags & _IMPLIED_ETAG:
             if len(segments) != 1:
                 raise CorruptCartridge("implied ETag needs exactly one segment")
             etag = segments[0].md5.hex()
         return ObjectRecord(
             bucket=bucket, key=key, size=size, etag=etag, mtime_ns=mtime,
-            owner=owner, version_id=version, delete_marker=bool(flags & 1),
+            owner=owner, version_id=version, delete_marker=bool(flags & _DELETE_MARKER),
             headers=headers, meta=meta, checksums=checksums, acl=acl, sse=sse,
             segments=segments)
     return _safe(get, "object record", data)  # type: ignore[return-value]
+
+
+_NO_PAIRS: tuple[tuple[str, str], ...] = ()
 
 
 def encode_bucket(rec: BucketRecord) -> bytes:
@@ -398,12 +434,12 @@ def detached_extents(data: bytes) -> tuple[int, tuple[Extent, ...]]:
         birth = inp.uint()
         inp.blob()
         inp.uint()
-        inp.raw(16)
         kind = inp.uint()
-        if kind == 0:
+        if kind in (_INLINE, _INLINE_MD5):
             return birth, ()
-        if kind != 1:
+        if kind != _EXTENTS:
             raise CorruptCartridge("unknown data kind %d" % kind)
+        inp.raw(16)
         return birth, tuple(Extent(inp.uint(), inp.uint()) for _ in range(inp.uint()))
     except (IndexError, ValueError) as e:
         raise CorruptCartridge("bad detached entry encoding: %s" % e) from e

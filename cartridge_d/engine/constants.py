@@ -1,5 +1,5 @@
 """
-Numbers that define the cartridge file format, version 2.0.
+Numbers that define the cartridge file format, version 2.1.
 
 Every value here is specified, with its reasons, in docs/format.md; this
 module only gives them names. Changing one changes the format.
@@ -12,9 +12,10 @@ test-case-name: tests.engine.test_engine_properties
 MAGIC = b"CART\0\x01\0\0"
 
 #: Format version written and accepted (major, minor). The Rust original
-#: writes and demands 1.0, so each side refuses the other's files.
+#: writes and demands 1.0, so each side refuses the other's files; 2.0
+#: (full keys in leaves, the older record encoding) is refused as older.
 VERSION_MAJOR = 2
-VERSION_MINOR = 0
+VERSION_MINOR = 1
 
 #: Size of the used part of a header slot; the CRC32C sits in its last 4 bytes.
 HEADER_SIZE = 256
@@ -55,8 +56,7 @@ CHUNK_SIZE = 65536
 #: (capped at a quarter of a block, see docs/format.md "Inline data").
 INLINE_MAX = 2048
 
-#: Object record and DataRef encoding format byte.
-RECORD_FORMAT = 1
+#: Bucket record encoding format byte.
 BUCKET_FORMAT = 1
 
 #: Largest S3 key and bucket name the catalog accepts, in UTF-8 bytes.

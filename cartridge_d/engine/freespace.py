@@ -21,8 +21,11 @@ from .blockfile import BlockFile
 from .errors import CartridgeFull
 from .types import Extent
 
-#: The smallest step the file grows by, in bytes.
-GROW_MIN_BYTES = 32 << 20
+#: The smallest step the file grows by, in bytes; otherwise it grows by a
+#: sixteenth of its size (docs/format.md, "Growth and full"), so the free
+#: tail a growth leaves stays under about 6% of the file.
+GROW_MIN_BYTES = 8 << 20
+GROW_FRACTION = 16
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,7 @@ class Allocator:
         allows, else as far as it allows; CartridgeFull if it cannot grow.
         """
         missing = need - self.free.tail(self.total)
-        step = max(missing, self.total // 8, GROW_MIN_BYTES // self._bs)
+        step = max(missing, self.total // GROW_FRACTION, GROW_MIN_BYTES // self._bs)
         new_total = self.total + step
         if self.max_blocks is not None:
             new_total = min(new_total, self.max_blocks)

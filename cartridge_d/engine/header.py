@@ -69,17 +69,18 @@ def encode_header(h: Header) -> bytes:
 def check_identity(raw: bytes) -> None:
     """
     Raise NotACartridge or UnsupportedVersion unless C{raw} (the first bytes
-    of the file) starts like a version 2.0 cartridge. Checks only fields that
-    do not depend on the checksum, so a damaged slot 0 of a real cartridge
-    still passes and slot 1 can take over.
+    of the file) starts like a cartridge of the version this code reads.
+    Checks only fields that do not depend on the checksum, so a damaged
+    slot 0 of a real cartridge still passes and slot 1 can take over.
     """
     if len(raw) < 12 or raw[:8] != MAGIC:
         raise NotACartridge("not a cartridge file (bad magic)")
     major, minor = struct.unpack_from("<HH", raw, 8)
-    if (major, minor) != (VERSION_MAJOR, VERSION_MINOR):
+    ours = (VERSION_MAJOR, VERSION_MINOR)
+    if (major, minor) != ours:
         raise UnsupportedVersion(
-            "cartridge format %d.%d is not supported (this is %d.%d)"
-            % (major, minor, VERSION_MAJOR, VERSION_MINOR))
+            "cartridge format %d.%d is %s than the %d.%d this program reads and writes"
+            % (major, minor, "older" if (major, minor) < ours else "newer", *ours))
 
 
 def decode_header(raw: bytes) -> Header | None:

@@ -19,6 +19,8 @@ from crc32c import crc32c
 
 from .codec import KEY_HEAD_SIZE, Key, decode_key, encode_key
 from .constants import (
+    KIND_OBJECT,
+    MAX_SEQ,
     PAGE_BRANCH,
     PAGE_HEADER_SIZE,
     PAGE_LEAF,
@@ -30,9 +32,6 @@ _PAGENO = struct.Struct("<Q")
 _U16 = struct.Struct("<H")
 _U64 = struct.Struct("<Q")
 _OVERFLOW = struct.Struct("<QQQQ")
-#: Leaf entry: key length prefix, value flag, then u16 length + bytes or an
-#: overflow reference.
-OVERFLOW_REF_SIZE = 1 + _OVERFLOW.size
 
 
 @dataclass(frozen=True)
@@ -80,77 +79,182 @@ def unframe(pageno: int, page: bytes) -> tuple[int, int, int, int]:
     return ptype, level, count, birth
 
 
+def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _get_varint(buf: bytes, off: int) -> tuple[int, int]:
+    """
+    The varint at C{off} and the offset after it.
+    """
+    b = buf[off]
+    if b < 0x80:
+        return b, off + 1
+    n, shift = b & 0x7F, 7
+    while True:
+        off += 1
+        b = buf[off]
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            return n, off + 1
+        shift += 7
+        if shift > 28:
+            raise CorruptCartridge("varint too long in leaf")
+
+
+def flat_key(key: Key) -> bytes:
+    """
+    The form a leaf stores a key in before prefix compression
+    (docs/format.md, "Nodes"): kind, bucket length, bucket, object key, the
+    number as minimal big-endian bytes, their count. Shared heads (kind,
+    bucket, the start of the object key) come first, so neighbouring keys
+    share long prefixes; object versions store their small sequence number
+    rather than the large inverted one.
+    """
+    kind, a, b, n = key
+    m = MAX_SEQ - n if kind == KIND_OBJECT else n
+    mb = m.to_bytes((m.bit_length() + 7) >> 3, "big")
+    return b"".join((bytes((kind, len(a))), a, b, mb, bytes((len(mb),))))
+
+
+def parse_flat_key(flat: bytes) -> Key:
+    end = len(flat) - 1
+    if end < 2:
+        raise CorruptCartridge("leaf key too short")
+    la, ml = flat[1], flat[end]
+    bend = end - ml
+    if ml > 8 or 2 + la > bend:
+        raise CorruptCartridge("bad leaf key lengths")
+    kind = flat[0]
+    m = int.from_bytes(flat[bend:end], "big")
+    return (kind, flat[2:2 + la], flat[2 + la:bend], MAX_SEQ - m if kind == KIND_OBJECT else m)
+
+
+def _shared(a: bytes, b: bytes) -> int:
+    """
+    The length of the longest common prefix of C{a} and C{b}.
+    """
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def key_part(prev: bytes, flat: bytes) -> bytes:
+    """
+    A leaf entry's key: bytes shared with the previous entry's flat key
+    (C{prev}, empty for the first entry), then the rest.
+    """
+    s = _shared(prev, flat)
+    return _varint(s) + _varint(len(flat) - s) + flat[s:]
+
+
+#: The value part of an entry whose value goes to an overflow run at flush:
+#: the same size as the reference that will replace it.
+PENDING_OVERFLOW = b"\x00" + bytes(_OVERFLOW.size)
+
+
 def fits_inline(key: Key, value: bytes, max_entry: int) -> bool:
     """
-    Whether C{value} stays in the leaf: the entry (key length, key, flag,
-    value length, value) must be at most C{max_entry} bytes.
+    Whether C{value} stays in the leaf: the entry with its key
+    uncompressed (as the first entry of a leaf) must be at most
+    C{max_entry} bytes, so an entry never outgrows that limit wherever it
+    moves.
     """
-    return 5 + KEY_HEAD_SIZE + len(key[1]) + len(key[2]) + len(value) <= max_entry
+    kind, a, b, n = key
+    m = MAX_SEQ - n if kind == KIND_OBJECT else n
+    flat = 3 + len(a) + len(b) + ((m.bit_length() + 7) >> 3)
+    v = len(value) + 1
+    return 1 + len(_varint(flat)) + flat + len(_varint(v)) + v - 1 <= max_entry
 
 
-def leaf_entry_size(key: Key, value: Value, max_entry: int) -> int:
+def leaf_entry(prev: bytes, key: Key, value: Value, max_entry: int) -> bytes:
     """
-    Bytes the entry takes in a leaf page; values that would make the entry
-    larger than C{max_entry} go to overflow pages.
+    One leaf entry after the entry whose flat key is C{prev}. A value too
+    large to stay inline gets L{PENDING_OVERFLOW} until the flush places it.
     """
-    ks = 2 + KEY_HEAD_SIZE + len(key[1]) + len(key[2])
-    if isinstance(value, bytes) and ks + 3 + len(value) <= max_entry:
-        return ks + 3 + len(value)
-    return ks + OVERFLOW_REF_SIZE
+    kp = key_part(prev, flat_key(key))
+    if isinstance(value, Overflow):
+        return kp + b"\x00" + _OVERFLOW.pack(value.start, value.count, value.length, value.birth)
+    if not fits_inline(key, value, max_entry):
+        return kp + PENDING_OVERFLOW
+    return kp + _varint(len(value) + 1) + value
+
+
+def rehead(entry: bytes, prev: bytes, key: Key) -> bytes:
+    """
+    C{entry} (of C{key}) re-encoded to follow the flat key C{prev}: its key
+    part changes, its value part is kept as is.
+    """
+    _s, p = _get_varint(entry, 0)
+    rest, p = _get_varint(entry, p)
+    return key_part(prev, flat_key(key)) + entry[p + rest:]
+
+
+def decode_leaf(payload: bytes, count: int) -> tuple[list[Key], list[Value], list[bytes]]:
+    """
+    Decode a leaf payload into keys, values and each entry's bytes (kept so
+    an unchanged entry is not encoded again when the leaf is rewritten).
+    Keys are rebuilt from their shared prefixes in one pass.
+    """
+    keys: list[Key] = []
+    values: list[Value] = []
+    entries: list[bytes] = []
+    off = 0
+    prev = b""
+    end = len(payload)
+    for _ in range(count):
+        start = off
+        shared = payload[off]
+        rest = payload[off + 1]
+        if shared < 0x80 and rest < 0x80:
+            off += 2
+        else:
+            shared, off = _get_varint(payload, off)
+            rest, off = _get_varint(payload, off)
+        if shared > len(prev):
+            raise CorruptCartridge("leaf key shares more than the previous key has")
+        flat = prev[:shared] + payload[off:off + rest] if shared else payload[off:off + rest]
+        off += rest
+        if len(flat) != shared + rest:
+            raise CorruptCartridge("leaf entries overrun the page")
+        keys.append(parse_flat_key(flat))
+        prev = flat
+        v = payload[off]
+        if v == 0:
+            if off + 1 + _OVERFLOW.size > end:
+                raise CorruptCartridge("leaf entries overrun the page")
+            values.append(Overflow(*_OVERFLOW.unpack_from(payload, off + 1)))
+            off += 1 + _OVERFLOW.size
+        else:
+            if v >= 0x80:
+                v, off = _get_varint(payload, off)
+            else:
+                off += 1
+            values.append(payload[off:off + v - 1])
+            off += v - 1
+        if off > end:
+            raise CorruptCartridge("leaf entries overrun the page")
+        entries.append(payload[start:off])
+    return keys, values, entries
 
 
 def branch_entry_size(key: Key) -> int:
     return 2 + KEY_HEAD_SIZE + len(key[1]) + len(key[2]) + 8
-
-
-def encode_leaf_entry(key: Key, value: Value) -> bytes:
-    """
-    One leaf entry; C{value} must be inline-sized bytes or an Overflow.
-    """
-    k = encode_key(key)
-    if isinstance(value, Overflow):
-        return b"".join((_U16.pack(len(k)), k, b"\x01",
-                         _OVERFLOW.pack(value.start, value.count, value.length, value.birth)))
-    return b"".join((_U16.pack(len(k)), k, b"\x00", _U16.pack(len(value)), value))
-
-
-def encode_leaf(keys: list[Key], values: list[Value]) -> bytes:
-    """
-    Encode a leaf payload (the caller moves big values out first).
-    """
-    return b"".join(encode_leaf_entry(k, v) for k, v in zip(keys, values))
-
-
-def decode_leaf(payload: bytes, count: int) -> tuple[list[Key], list[Value], list[bytes | None]]:
-    """
-    Decode a leaf payload into keys, values and each entry's bytes (kept so
-    an unchanged entry is not encoded again when the leaf is rewritten).
-    """
-    keys: list[Key] = []
-    values: list[Value] = []
-    entries: list[bytes | None] = []
-    off = 0
-    for _ in range(count):
-        (klen,) = _U16.unpack_from(payload, off)
-        key, end = decode_key(payload, off + 2)
-        if end != off + 2 + klen:
-            raise CorruptCartridge("bad key length in leaf")
-        flag = payload[end]
-        start = off
-        if flag == 0:
-            (vlen,) = _U16.unpack_from(payload, end + 1)
-            values.append(payload[end + 3:end + 3 + vlen])
-            off = end + 3 + vlen
-        elif flag == 1:
-            values.append(Overflow(*_OVERFLOW.unpack_from(payload, end + 1)))
-            off = end + OVERFLOW_REF_SIZE
-        else:
-            raise CorruptCartridge("bad value flag in leaf")
-        keys.append(key)
-        entries.append(payload[start:off])
-    if off > len(payload):
-        raise CorruptCartridge("leaf entries overrun the page")
-    return keys, values, entries
 
 
 def encode_branch(keys: list[Key], children: list[int]) -> bytes:

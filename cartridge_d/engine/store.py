@@ -18,7 +18,6 @@ from collections import OrderedDict
 from . import btree
 from .blockfile import BlockFile
 from .btree import Node
-from .codec import Key
 from .constants import PAGE_BRANCH, PAGE_HEADER_SIZE, PAGE_LEAF, PAGE_OVERFLOW
 from .errors import CorruptCartridge
 from .freespace import Allocator
@@ -31,9 +30,10 @@ from .pages import (
     decode_leaf,
     encode_blob,
     encode_branch,
-    encode_leaf_entry,
     fits_inline,
+    flat_key,
     frame,
+    leaf_entry,
     unframe,
 )
 
@@ -78,8 +78,7 @@ class NodeStore:
         try:
             if ptype == PAGE_LEAF:
                 keys, vals, enc = decode_leaf(payload, count)
-                size = btree.leaf_size(keys, vals, self.max_entry)
-                return Node(True, keys, vals, page, birth, size, enc)
+                return Node(True, keys, vals, page, birth, sum(map(len, enc)), enc)
             if ptype == PAGE_BRANCH:
                 keys, children = decode_branch(payload, count)
                 return Node(False, keys, children, page, birth, btree.branch_size(keys))
@@ -175,14 +174,8 @@ class PageWriter:
         written: dict[int, int] = {}
         for node, page in zip(dirty, numbers):
             if node.leaf:
-                vals = list(node.vals)
-                enc: list[bytes | None] = (list(node.enc) if node.enc is not None
-                                           else [None] * len(vals))
-                for i, e in enumerate(enc):
-                    if e is None:
-                        vals[i] = v = self._place(node.keys[i], vals[i])
-                        enc[i] = encode_leaf_entry(node.keys[i], v)
-                payload = b"".join(enc)  # type: ignore[arg-type]
+                vals, enc = self._placed(node)
+                payload = b"".join(enc)
                 clean = Node(True, node.keys, vals, page, self.txn, node.size, enc)
                 ptype = PAGE_LEAF
             else:
@@ -196,11 +189,24 @@ class PageWriter:
             store.remember(clean)
         return written[id(root)]
 
-    def _place(self, key: Key, v: Value) -> Value:
-        if isinstance(v, bytes) and not fits_inline(key, v, self.store.max_entry):
-            start, count = self.blob(PAGE_OVERFLOW, v)
-            return Overflow(start, count, len(v), self.txn)
-        return v
+    def _placed(self, node: Node) -> tuple[list[Value], list[bytes]]:
+        """
+        The values and entries of leaf C{node} with every value too large
+        for it written to an overflow run (its entry held a placeholder of
+        the reference's size, so the leaf's size does not change).
+        """
+        max_entry = self.store.max_entry
+        assert node.enc is not None
+        vals, enc = node.vals, node.enc
+        for i, (k, v) in enumerate(zip(node.keys, node.vals)):
+            if isinstance(v, bytes) and not fits_inline(k, v, max_entry):
+                if vals is node.vals:
+                    vals, enc = list(vals), list(enc)
+                start, count = self.blob(PAGE_OVERFLOW, v)
+                vals[i] = ref = Overflow(start, count, len(v), self.txn)
+                prev = flat_key(node.keys[i - 1]) if i else b""
+                enc[i] = leaf_entry(prev, k, ref, max_entry)
+        return vals, enc
 
     def flush(self) -> None:
         """

@@ -11,6 +11,7 @@ import random
 import struct
 
 import pytest
+from crc32c import crc32c
 
 from cartridge_d.engine import (
     Cartridge,
@@ -39,19 +40,46 @@ def rust_file(path: str, major: int, minor: int) -> None:
 
 
 @pytest.mark.parametrize("version,error", [((1, 0), UnsupportedVersion),
+                                           ((2, 0), UnsupportedVersion),
                                            ((3, 0), UnsupportedVersion),
-                                           ((2, 1), UnsupportedVersion)])
+                                           ((2, 2), UnsupportedVersion)])
 def test_other_versions_refused_unmodified(cart_path: str, version: tuple[int, int],
                                            error: type) -> None:
     """
-    Version 1.0 (the Rust original) and newer versions are refused, by open
-    and by the checker, and the file is not changed.
+    Version 1.0 (the Rust original), 2.0 (before prefix-compressed leaves)
+    and newer versions are refused, by open and by the checker, and the
+    file is not changed.
     """
     rust_file(cart_path, *version)
     before = fingerprint(cart_path)
     with pytest.raises(error, match="%d.%d" % version):
         Cartridge.open(cart_path)
     with pytest.raises(error):
+        check(cart_path)
+    assert fingerprint(cart_path) == before
+
+
+def test_version_2_0_cartridge_refused_as_older(cart_path: str) -> None:
+    """
+    A complete cartridge whose valid header slots say 2.0 (the layout before
+    prefix-compressed leaves) is refused as older, naming both versions,
+    by open and by the checker, and is not changed.
+    """
+    with Cartridge.open(cart_path) as c:
+        make_bucket(c)
+        put(c, "b", "k", b"body")
+    with open(cart_path, "r+b") as f:
+        for slot in (0, 1):
+            f.seek(slot * 4096)
+            raw = bytearray(f.read(256))
+            struct.pack_into("<H", raw, 10, 0)
+            struct.pack_into("<I", raw, 252, crc32c(bytes(raw[:252])))
+            f.seek(slot * 4096)
+            f.write(raw)
+    before = fingerprint(cart_path)
+    with pytest.raises(UnsupportedVersion, match="2.0 is older than the 2.1"):
+        Cartridge.open(cart_path)
+    with pytest.raises(UnsupportedVersion):
         check(cart_path)
     assert fingerprint(cart_path) == before
 
