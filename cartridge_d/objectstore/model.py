@@ -45,6 +45,31 @@ class PutOptions:
 
 
 @dataclass(frozen=True)
+class ObjectQuery:
+    """
+    Which object a GET or HEAD reads, and which of its bytes: what
+    L{ObjectStore.get_object} and L{ObjectStore.head_object} share.
+
+    @ivar bucket: the bucket name.
+    @ivar key: the object key.
+    @ivar requester: the canonical id of the signer (permission checks).
+    @ivar version_id: C{?versionId}, or None for the current version.
+    @ivar conditions: the If-* headers, checked with S3's precedence.
+    @ivar range_header: the Range header as sent, or None.
+    @ivar part_number: C{?partNumber}: that part's bytes instead of a
+        Range (InvalidPartNumber beyond the object's parts).
+    """
+
+    bucket: str
+    key: str
+    requester: str
+    version_id: str | None = None
+    conditions: Conditions = NO_CONDITIONS
+    range_header: str | None = None
+    part_number: int | None = None
+
+
+@dataclass(frozen=True)
 class DeleteOutcome:
     """
     The result of deleting one key: the version removed (None when the key

@@ -29,7 +29,7 @@ from cartridge_d.objectstore import errors
 from cartridge_d.objectstore.access import engine_errors, owned_bucket
 from cartridge_d.objectstore.conditions import Conditions, check_conditions
 from cartridge_d.objectstore.engine_api import Engine, View
-from cartridge_d.objectstore.model import DeleteFailure, DeleteOutcome
+from cartridge_d.objectstore.model import DeleteFailure, DeleteOutcome, ObjectQuery
 from cartridge_d.objectstore.threads import BlockingFacade
 from cartridge_d.objectstore.validation import MAX_KEY_BYTES, ByteRange, parse_range, part_range
 
@@ -166,45 +166,29 @@ class ObjectReader:
         return succeed(None)
 
 
-def _resolve(
-    view: View,
-    bucket: str,
-    key: str,
-    requester: str,
-    version_id: str | None,
-    conditions: Conditions,
-    range_header: str | None,
-    part_number: int | None = None,
-) -> tuple[ObjectRecord, ByteRange | None]:
-    record = find_object(view, owned_bucket(view, bucket, requester), key, version_id)
-    check_conditions(record, conditions)
-    if part_number is not None:
-        return record, part_range(record, part_number)
-    return record, parse_range(range_header, record.size)
+def _resolve(view: View, query: ObjectQuery) -> tuple[ObjectRecord, ByteRange | None]:
+    bucket = owned_bucket(view, query.bucket, query.requester)
+    record = find_object(view, bucket, query.key, query.version_id)
+    check_conditions(record, query.conditions)
+    if query.part_number is not None:
+        return record, part_range(record, query.part_number)
+    return record, parse_range(query.range_header, record.size)
 
 
-def open_object(
-    cart: Engine,
-    bucket: str,
-    key: str,
-    requester: str,
-    version_id: str | None,
-    conditions: Conditions,
-    range_header: str | None,
-    part_number: int | None = None,
-) -> tuple[AbstractContextManager[View] | None, View | None, ObjectRecord, ByteRange | None, bytes]:
+def open_object(cart: Engine, facade: BlockingFacade, query: ObjectQuery) -> ObjectReader:
     """
-    Resolve a GET and read its first bytes (pool thread): the view (left
-    open if more remains to read, else closed and None), the record, the
-    range (the Range header's, or the part C{part_number} names), and up
-    to L{FIRST_READ} bytes from the start of the range.
+    Resolve a GET and read its first bytes (pool thread): a reader over
+    the record, the range (the Range header's, or the part the query
+    names), up to L{FIRST_READ} bytes from the start of the range, and the
+    view, left open only if more remains to read.
+
+    The reader is built here, in the pool, so the reactor gets it ready
+    to use from the one hop; it reads the rest through C{facade}.
     """
     context = cart.view()
     view = context.__enter__()
     try:
-        record, byte_range = _resolve(
-            view, bucket, key, requester, version_id, conditions, range_header, part_number
-        )
+        record, byte_range = _resolve(view, query)
         first = 0 if byte_range is None else byte_range.first
         length = record.size if byte_range is None else byte_range.length
         with engine_errors(record.bucket, record.key):
@@ -214,27 +198,16 @@ def open_object(
         raise
     if len(head) >= length:
         context.__exit__(None, None, None)
-        return None, None, record, byte_range, head
-    return context, view, record, byte_range, head
+        return ObjectReader(facade, None, None, record, byte_range, head)
+    return ObjectReader(facade, context, view, record, byte_range, head)
 
 
-def head_object(
-    cart: Engine,
-    bucket: str,
-    key: str,
-    requester: str,
-    version_id: str | None,
-    conditions: Conditions,
-    range_header: str | None,
-    part_number: int | None = None,
-) -> tuple[ObjectRecord, ByteRange | None]:
+def head_object(cart: Engine, query: ObjectQuery) -> tuple[ObjectRecord, ByteRange | None]:
     """
     Resolve a HEAD (pool thread): the record and the range, no view kept.
     """
     with cart.view() as view:
-        return _resolve(
-            view, bucket, key, requester, version_id, conditions, range_header, part_number
-        )
+        return _resolve(view, query)
 
 
 def delete_object(

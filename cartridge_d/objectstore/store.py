@@ -23,7 +23,6 @@ from cartridge_d.journal import PartInfo, PartListing, UploadInfo, UploadListing
 from cartridge_d.objectstore import buckets, copy, listing, objects, parts, uploads
 from cartridge_d.objectstore.errors import MultipartUnavailable
 from cartridge_d.objectstore.gate import UploadGates
-from cartridge_d.objectstore.conditions import NO_CONDITIONS, Conditions
 from cartridge_d.objectstore.engine_api import Engine
 from cartridge_d.objectstore.model import (
     CopyOptions,
@@ -32,6 +31,7 @@ from cartridge_d.objectstore.model import (
     DeleteOutcome,
     ListPage,
     ListRequest,
+    ObjectQuery,
     PartSpec,
     UploadOptions,
 )
@@ -131,50 +131,19 @@ class ObjectStore:
             self._begin_put(bucket, key, requester, size_hint, tuple(checksum_algorithms))
         )
 
-    async def _get(self, *args: Any) -> ObjectReader:
-        context, view, record, byte_range, head = await self._facade.run(
-            objects.open_object, self._cart, *args
-        )
-        return ObjectReader(self._facade, context, view, record, byte_range, head)
-
-    def get_object(
-        self,
-        bucket: str,
-        key: str,
-        requester: str,
-        version_id: str | None = None,
-        conditions: Conditions = NO_CONDITIONS,
-        range_header: str | None = None,
-        part_number: int | None = None,
-    ) -> Deferred[ObjectReader]:
+    def get_object(self, query: ObjectQuery) -> Deferred[ObjectReader]:
         """
         GetObject: the record, the range, and a reader pinned to this
-        state. Close the reader when done.
-
-        @param part_number: send only this part (C{?partNumber}) instead
-            of a Range; InvalidPartNumber beyond the object's parts.
+        state (a small object's bytes already read, in the same hop).
+        Close the reader when done.
         """
-        return Deferred.fromCoroutine(
-            self._get(bucket, key, requester, version_id, conditions, range_header, part_number)
-        )
+        return self._facade.run(objects.open_object, self._cart, self._facade, query)
 
-    def head_object(
-        self,
-        bucket: str,
-        key: str,
-        requester: str,
-        version_id: str | None = None,
-        conditions: Conditions = NO_CONDITIONS,
-        range_header: str | None = None,
-        part_number: int | None = None,
-    ) -> Deferred[tuple[ObjectRecord, ByteRange | None]]:
+    def head_object(self, query: ObjectQuery) -> Deferred[tuple[ObjectRecord, ByteRange | None]]:
         """
         HeadObject: the record and the range, checked like a GET.
         """
-        return self._facade.run(
-            objects.head_object, self._cart, bucket, key, requester, version_id, conditions,
-            range_header, part_number,
-        )
+        return self._facade.run(objects.head_object, self._cart, query)
 
     def delete_object(
         self, bucket: str, key: str, requester: str, version_id: str | None = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
+from cartridge_d.objectstore.model import ObjectQuery
 from cartridge_d.s3.call import Call, Response
 from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.present import xml_response
@@ -150,7 +151,7 @@ async def deleted(call: Call) -> Response:
     head = call.head
     if head.key:
         await call.app.store.head_object(
-            head.bucket, head.key, call.owner_id, head.query.get("versionId")
+            ObjectQuery(head.bucket, head.key, call.owner_id, head.query.get("versionId"))
         )
     else:
         await _bucket_must_exist(call)

@@ -12,7 +12,7 @@ from typing import Any
 from twisted.internet.defer import Deferred
 
 from cartridge_d.objectstore.conditions import Conditions
-from cartridge_d.objectstore.model import PutOptions
+from cartridge_d.objectstore.model import ObjectQuery, PutOptions
 from cartridge_d.objectstore.validation import parts_count
 from cartridge_d.s3.buckets import check_acl
 from cartridge_d.s3.call import Call, Response
@@ -71,6 +71,26 @@ def part_number(head: RequestHead) -> int | None:
     if head.header("range") is not None:
         raise s3_error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
     return number
+
+
+def object_query(call: Call) -> ObjectQuery:
+    """
+    What a GET or HEAD of an object asks for: the version, the If-*
+    conditions, and the Range or the part.
+    """
+    head = call.head
+    return ObjectQuery(
+        head.bucket, head.key, call.owner_id, version_id(head), conditions(head),
+        head.header("range"), part_number(head),
+    )
+
+
+def plain_query(call: Call) -> ObjectQuery:
+    """
+    The object (and version) a sub-resource request names, nothing more.
+    """
+    head = call.head
+    return ObjectQuery(head.bucket, head.key, call.owner_id, version_id(head))
 
 
 class ReaderSource:
@@ -163,13 +183,9 @@ async def get_object(call: Call) -> Response:
     when the store read it all while opening the object (a small one),
     sent whole without a producer.
     """
-    head = call.head
-    part = part_number(head)
-    reader = await call.app.store.get_object(
-        head.bucket, head.key, call.owner_id, version_id(head), conditions(head),
-        head.header("range"), part,
-    )
-    status, headers = _describe(head, reader.record, reader.byte_range, part)
+    query = object_query(call)
+    reader = await call.app.store.get_object(query)
+    status, headers = _describe(call.head, reader.record, reader.byte_range, query.part_number)
     body = reader.whole()
     if body is not None:
         return Response(status, headers, body=body)
@@ -180,13 +196,9 @@ async def head_object(call: Call) -> Response:
     """
     HeadObject: GetObject's status and headers, no body.
     """
-    head = call.head
-    part = part_number(head)
-    record, byte_range = await call.app.store.head_object(
-        head.bucket, head.key, call.owner_id, version_id(head), conditions(head),
-        head.header("range"), part,
-    )
-    status, headers = _describe(head, record, byte_range, part)
+    query = object_query(call)
+    record, byte_range = await call.app.store.head_object(query)
+    status, headers = _describe(call.head, record, byte_range, query.part_number)
     length = record.size if byte_range is None else byte_range.length
     return Response(status, headers + (("Content-Length", str(length)),))
 
@@ -226,10 +238,7 @@ async def get_acl(call: Call) -> Response:
     """
     GetObjectAcl: the object's owner with FULL_CONTROL.
     """
-    head = call.head
-    record, _ = await call.app.store.head_object(
-        head.bucket, head.key, call.owner_id, version_id(head)
-    )
+    record, _ = await call.app.store.head_object(plain_query(call))
     return xml_response(render_access_control_policy(record_owner(call, record.owner)))
 
 
@@ -237,8 +246,7 @@ async def put_acl(call: Call) -> Response:
     """
     PutObjectAcl: as L{check_acl} says.
     """
-    head = call.head
-    await call.app.store.head_object(head.bucket, head.key, call.owner_id, version_id(head))
+    await call.app.store.head_object(plain_query(call))
     check_acl(call, acl_body=True)
     return Response(200)
 
@@ -247,6 +255,5 @@ async def get_tagging(call: Call) -> Response:
     """
     GetObjectTagging: objects carry no tags here, so an empty TagSet.
     """
-    head = call.head
-    await call.app.store.head_object(head.bucket, head.key, call.owner_id, version_id(head))
+    await call.app.store.head_object(plain_query(call))
     return xml_response(_EMPTY_TAGGING)

@@ -9,7 +9,7 @@ import pytest
 
 from cartridge_d.objectstore import ObjectStore, errors
 from cartridge_d.objectstore.conditions import Conditions
-from cartridge_d.objectstore.model import CopyOptions, CopySource, PutOptions
+from cartridge_d.objectstore.model import CopyOptions, CopySource, ObjectQuery, PutOptions
 from cartridge_d.testing.deferreds import failure_of, result_of
 
 BUCKET = "bkt"
@@ -30,7 +30,7 @@ def source(store: ObjectStore) -> str:
 
 
 def read(store: ObjectStore, bucket: str, key: str) -> bytes:
-    reader = result_of(store.get_object(bucket, key, "alice"))
+    reader = result_of(store.get_object(ObjectQuery(bucket, key, "alice")))
     data = result_of(reader.read(0, reader.length))
     result_of(reader.close())
     return data
@@ -65,7 +65,7 @@ def test_copy_onto_itself(source: str, store: ObjectStore) -> None:
     failure_of(store.copy_object(CopySource(BUCKET, source), BUCKET, source, "alice"), errors.InvalidRequest)
     options = CopyOptions(True, (), (("mtime", "9.0"),))
     result_of(store.copy_object(CopySource(BUCKET, source), BUCKET, source, "alice", options))
-    record, _ = result_of(store.head_object(BUCKET, source, "alice"))
+    record, _ = result_of(store.head_object(ObjectQuery(BUCKET, source, "alice")))
     assert record.meta == (("mtime", "9.0"),)
     assert read(store, BUCKET, source) == b"payload"
 
@@ -85,7 +85,7 @@ def test_copy_source_conditions(source: str, store: ObjectStore) -> None:
     x-amz-copy-source-if-match failing, and if-none-match matching, are
     both PreconditionFailed (never 304).
     """
-    record, _ = result_of(store.head_object(BUCKET, source, "alice"))
+    record, _ = result_of(store.head_object(ObjectQuery(BUCKET, source, "alice")))
     bad = CopySource(BUCKET, source, conditions=Conditions(if_match='"nope"'))
     failure_of(store.copy_object(bad, BUCKET, "dst", "alice"), errors.PreconditionFailed)
     same = CopySource(BUCKET, source, conditions=Conditions(if_none_match=record.etag))

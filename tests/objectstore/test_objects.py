@@ -16,7 +16,7 @@ from cartridge_d.engine.types import ObjectRecord
 from cartridge_d.objectstore import ObjectStore, errors
 from cartridge_d.checksums import checksum
 from cartridge_d.objectstore.conditions import Conditions, http_date
-from cartridge_d.objectstore.model import PutOptions
+from cartridge_d.objectstore.model import ObjectQuery, PutOptions
 from cartridge_d.testing.deferreds import failure_of, result_of
 
 BUCKET = "bkt"
@@ -46,7 +46,7 @@ def get(store: ObjectStore, key: str, **kw: object) -> tuple[ObjectRecord, bytes
     """
     GET C{key}: its record and the bytes of the range served.
     """
-    reader = result_of(store.get_object(BUCKET, key, "alice", **kw))  # type: ignore[arg-type]
+    reader = result_of(store.get_object(ObjectQuery(BUCKET, key, "alice", **kw)))  # type: ignore[arg-type]
     data = result_of(reader.read(reader.first, reader.length))
     result_of(reader.close())
     return reader.record, data
@@ -91,7 +91,7 @@ def test_content_md5(bucket: str, store: ObjectStore) -> None:
     session = result_of(store.begin_put(BUCKET, "bad", "alice"))
     result_of(session.write(b"datA"))
     failure_of(session.finish(PutOptions(content_md5=good)), errors.BadDigest)
-    failure_of(store.head_object(BUCKET, "bad", "alice"), errors.NoSuchKey)
+    failure_of(store.head_object(ObjectQuery(BUCKET, "bad", "alice")), errors.NoSuchKey)
     session = result_of(store.begin_put(BUCKET, "bad", "alice"))
     failure_of(session.finish(PutOptions(content_md5="nope")), errors.InvalidDigest)
 
@@ -163,7 +163,7 @@ def test_abort_stores_nothing(bucket: str, store: ObjectStore) -> None:
     session = result_of(store.begin_put(BUCKET, "k", "alice"))
     result_of(session.write(b"partial"))
     result_of(session.abort())
-    failure_of(store.head_object(BUCKET, "k", "alice"), errors.NoSuchKey)
+    failure_of(store.head_object(ObjectQuery(BUCKET, "k", "alice")), errors.NoSuchKey)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_unsatisfiable_range(bucket: str, store: ObjectStore) -> None:
     A range starting past the end is InvalidRange with the object size.
     """
     put(store, "k", b"0123456789")
-    error = failure_of(store.get_object(BUCKET, "k", "alice", range_header="bytes=10-"), errors.InvalidRange)
+    error = failure_of(store.get_object(ObjectQuery(BUCKET, "k", "alice", range_header="bytes=10-")), errors.InvalidRange)
     assert ("ActualObjectSize", "10") in error.extra
 
 
@@ -208,7 +208,7 @@ def test_conditional_get(bucket: str, store: ObjectStore, clock: Clock) -> None:
 
     def check(conditions: Conditions) -> type[BaseException] | None:
         outcome: list[object] = []
-        store.head_object(BUCKET, "k", "alice", conditions=conditions).addBoth(outcome.append)
+        store.head_object(ObjectQuery(BUCKET, "k", "alice", conditions=conditions)).addBoth(outcome.append)
         error = outcome[0].value if isinstance(outcome[0], Failure) else None
         return None if error is None else type(error)
 
@@ -236,7 +236,7 @@ def test_not_modified_carries_etag(bucket: str, store: ObjectStore) -> None:
     """
     record = put(store, "k", b"v")
     error = failure_of(
-        store.get_object(BUCKET, "k", "alice", conditions=Conditions(if_none_match="*")),
+        store.get_object(ObjectQuery(BUCKET, "k", "alice", conditions=Conditions(if_none_match="*"))),
         errors.NotModified,
     )
     assert ("ETag", f'"{record.etag}"') in error.headers
@@ -250,7 +250,7 @@ def test_version_id_null(bucket: str, store: ObjectStore) -> None:
     """
     put(store, "k", b"v")
     assert get(store, "k", version_id="null")[1] == b"v"
-    failure_of(store.get_object(BUCKET, "k", "alice", version_id="3HL4kqtJ"), errors.InvalidArgument)
+    failure_of(store.get_object(ObjectQuery(BUCKET, "k", "alice", version_id="3HL4kqtJ")), errors.InvalidArgument)
 
 
 def test_reader_survives_delete(bucket: str, store: ObjectStore) -> None:
@@ -258,7 +258,7 @@ def test_reader_survives_delete(bucket: str, store: ObjectStore) -> None:
     A GET that started before a delete still reads the whole old body.
     """
     put(store, "k", b"still here")
-    reader = result_of(store.get_object(BUCKET, "k", "alice"))
+    reader = result_of(store.get_object(ObjectQuery(BUCKET, "k", "alice")))
     result_of(store.delete_object(BUCKET, "k", "alice"))
     assert result_of(reader.read(0, 10)) == b"still here"
     result_of(reader.close())
@@ -271,7 +271,7 @@ def test_delete_missing_and_present(bucket: str, store: ObjectStore) -> None:
     result_of(store.delete_object(BUCKET, "never", "alice"))
     put(store, "k", b"v")
     result_of(store.delete_object(BUCKET, "k", "alice"))
-    failure_of(store.get_object(BUCKET, "k", "alice"), errors.NoSuchKey)
+    failure_of(store.get_object(ObjectQuery(BUCKET, "k", "alice")), errors.NoSuchKey)
 
 
 def test_delete_objects(bucket: str, store: ObjectStore) -> None:
@@ -284,8 +284,8 @@ def test_delete_objects(bucket: str, store: ObjectStore) -> None:
     deleted, failed = result_of(store.delete_objects(BUCKET, "alice", [("a", None), ("zz", None), ("c", None)]))
     assert [d.key for d in deleted] == ["a", "zz", "c"]
     assert failed == []
-    failure_of(store.head_object(BUCKET, "a", "alice"), errors.NoSuchKey)
-    result_of(store.head_object(BUCKET, "b", "alice"))
+    failure_of(store.head_object(ObjectQuery(BUCKET, "a", "alice")), errors.NoSuchKey)
+    result_of(store.head_object(ObjectQuery(BUCKET, "b", "alice")))
 
 
 def test_other_user_cannot_read(bucket: str, store: ObjectStore) -> None:
@@ -293,6 +293,6 @@ def test_other_user_cannot_read(bucket: str, store: ObjectStore) -> None:
     Objects in alice's bucket are AccessDenied to bob.
     """
     put(store, "k", b"v")
-    failure_of(store.get_object(BUCKET, "k", "bob"), errors.AccessDenied)
+    failure_of(store.get_object(ObjectQuery(BUCKET, "k", "bob")), errors.AccessDenied)
     failure_of(store.delete_object(BUCKET, "k", "bob"), errors.AccessDenied)
     failure_of(store.delete_objects(BUCKET, "bob", [("k", None)]), errors.AccessDenied)
