@@ -187,11 +187,11 @@ class Journal:
         (docs/journal.md, "Reconciliation at start-up"), which is the same
         outcome. So Complete pays one sync (the engine's), not two.
         """
-        used = set(attached)
+        used = set(map(_data_key, attached))
         with self._cond:
             upload = self._require(upload_id)
             self._write(UploadCompleted(upload_id, self._clock()), durable=False)
-        return [p for _n, p in upload.parts if p.ref not in used]
+        return [p for _n, p in upload.parts if _data_key(p.ref) not in used]
 
     def abort(self, upload_id: str, reason: int = fmt.ABORT_CLIENT) -> list[PartInfo]:
         """
@@ -431,6 +431,16 @@ class Journal:
         if upload is None:
             raise NoSuchUpload(upload_id)
         return upload
+
+
+def _data_key(ref: DataRef) -> tuple[object, ...]:
+    """
+    What tells one part's data from another's: its extents (no two parts
+    hold the same block) or, for a body stored inline, its bytes. Not the
+    whole C{DataRef}, whose hash covers its CRC table: for 64 parts of
+    16 MiB, hashing those took 0.4 ms of every Complete.
+    """
+    return (ref.extents, ref.md5, ref.inline)
 
 
 def _rewrite(path: str, state: UploadState, pause: Callable[[str], None]) -> int:
