@@ -94,7 +94,7 @@ def test_torn_last_journal_record(tmp_path: Path) -> None:
                                   Body=first)["ETag"]
         client.upload_part(Bucket="bkt", Key="k", UploadId=upload_id, PartNumber=2, Body=second)
     finally:
-        assert daemon.stop() == 0
+        assert daemon.stop() == 0, daemon.log()
     journal = Path(str(daemon.cartridge) + ".journal")
     with open(journal, "r+b") as f:
         f.truncate(journal.stat().st_size - 7)
@@ -112,7 +112,7 @@ def test_torn_last_journal_record(tmp_path: Path) -> None:
                                        {"PartNumber": 2, "ETag": etag2}]})
         assert client.get_object(Bucket="bkt", Key="k")["Body"].read() == first + second
     finally:
-        assert daemon.stop() == 0
+        assert daemon.stop() == 0, daemon.log()
     _assert_consistent(daemon.cartridge)
 
 

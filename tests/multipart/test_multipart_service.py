@@ -68,4 +68,4 @@ def test_daemon_aborts_expired_uploads(tmp_path: Path) -> None:
         assert code == "NoSuchUpload"
         assert "expired multipart upload" in daemon.log()
     finally:
-        assert daemon.stop() == 0
+        assert daemon.stop() == 0, daemon.log()
