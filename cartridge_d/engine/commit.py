@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .blockfile import BlockFile
+from .blockfile import BlockFile, write_durably
 from .constants import PAGE_FREELIST, PAGE_SNAPSHOTS
 from .freelist import KIND_DELTA, KIND_FULL, ChainState, FreeListRun, Link, Plan, encode_run
 from .freespace import Allocator, Pending, coalesce, pinned
@@ -58,8 +58,8 @@ def write_commit(tx: Txn, st: State, pw: PageWriter, file: BlockFile, alloc: All
                           free_blocks=plan.free_count, freelist_start=plan.link.start,
                           freelist_pages=plan.link.pages, snaptab_start=snap_start,
                           snaptab_pages=snap_pages, objects=tx.objects, buckets=tx.buckets)
-        file.pwrite(encode_header(header), (tx.txn % 2) * pw.store.block_size)
-        file.sync()
+        # the header slot and its sync in one call where the file allows
+        write_durably(file, encode_header(header), (tx.txn % 2) * pw.store.block_size)
     except BaseException:
         alloc.restore_growth(*plan.growth)
         raise

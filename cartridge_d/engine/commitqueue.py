@@ -17,6 +17,8 @@ from __future__ import annotations
 import threading
 from typing import Callable, Sequence
 
+from .txn import prepare as prepare_ops
+
 
 class Request:
     """
@@ -50,10 +52,16 @@ class CommitQueue:
     """
     Runs batches of requests through C{run_batch}, one batch at a time.
     C{run_batch} sets each request's results or error and must not raise.
+    C{prepare} runs in the submitting thread, before the request queues:
+    whatever it computes is not computed by the leader, whose work is the
+    serial part of a group commit (L{cartridge_d.engine.txn.prepare}).
     """
 
-    def __init__(self, run_batch: Callable[[list[Request]], None], max_batch: int = 4096) -> None:
+    def __init__(self, run_batch: Callable[[list[Request]], None], max_batch: int = 4096,
+                 prepare: Callable[[Sequence[object]], Sequence[object]] = prepare_ops
+                 ) -> None:
         self._run_batch = run_batch
+        self._prepare = prepare
         self._max = max_batch
         self._lock = threading.Lock()
         self._queue: list[Request] = []
@@ -61,7 +69,7 @@ class CommitQueue:
         self._idle = threading.Condition(self._lock)
 
     def submit(self, ops: Sequence[object]) -> list[object]:
-        req = Request(ops)
+        req = Request(self._prepare(ops))
         with self._lock:
             self._queue.append(req)
             lead = not self._busy

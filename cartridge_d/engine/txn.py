@@ -17,7 +17,7 @@ test-case-name: tests.engine.test_engine_api
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Union
+from typing import Callable, Iterator, Sequence, Union
 
 from . import btree
 from .btree import Node
@@ -58,6 +58,7 @@ from .types import (
     BucketRecord,
     DataRef,
     DeleteObject,
+    Extent,
     Fuses,
     ObjectRecord,
     PutObject,
@@ -114,8 +115,42 @@ class Touch:
     """
 
 
+@dataclass(frozen=True)
+class PreparedPut:
+    """
+    A L{PutObject} whose record the submitting thread has already encoded
+    (L{prepare}). The group-commit leader applies every request of a batch
+    one after the other while the other threads wait for the GIL, so work
+    moved to the submitting threads, which run while the leader waits for
+    its syncs, shortens every batch. C{encoded} is used only if the record
+    goes in unchanged (not given a version id by a versioned bucket).
+    """
+
+    op: PutObject
+    encoded: bytes
+
+
 Operation = Union[PutObject, DeleteObject, PutBucket, DeleteBucket, KeepDetached,
-                  ReleaseDetached, CreateSnapshot, DropSnapshot, ImportObject, Touch]
+                  ReleaseDetached, CreateSnapshot, DropSnapshot, ImportObject, Touch,
+                  PreparedPut]
+
+
+def prepare(ops: Sequence[object]) -> Sequence[object]:
+    """
+    The operations of one request with what can be computed before the
+    commit already computed: each L{PutObject} becomes a L{PreparedPut}.
+    A record that fails to encode is left as it is, so that the commit
+    raises for it exactly as it would have.
+    """
+    out: list[object] = []
+    for op in ops:
+        if type(op) is PutObject:
+            try:
+                op = PreparedPut(op, encode_object(op.rec))
+            except Exception:
+                pass
+        out.append(op)
+    return out
 
 
 def object_versions(load: Callable[[Node | int], Node], root: btree.Ref,
@@ -247,6 +282,8 @@ class Txn:
         """
         Apply one operation; return its result (a record, or None).
         """
+        if isinstance(op, PreparedPut):
+            return self.put_object(op.op, op.encoded)
         if isinstance(op, PutObject):
             return self.put_object(op)
         if isinstance(op, DeleteObject):
@@ -325,7 +362,11 @@ class Txn:
             return decode_object(bucket, key, self.store.value(v))
         return None
 
-    def put_object(self, op: PutObject) -> ObjectRecord:
+    def put_object(self, op: PutObject, encoded: bytes | None = None) -> ObjectRecord:
+        """
+        Store C{op.rec} as a new version (or in place); C{encoded}, if
+        given, is C{encode_object(op.rec)}.
+        """
         rec = op.rec
         _check_names(rec.bucket, rec.key)
         brec = self._bucket(rec.bucket)
@@ -361,7 +402,9 @@ class Txn:
             assert old is not None
             self._release_record(decode_object(rec.bucket, rec.key, old))
             self.objects -= 1
-        self.put(new_key, encode_object(rec))
+        if encoded is None or rec is not op.rec:
+            encoded = encode_object(rec)
+        self.put(new_key, encoded)
         self.objects += 1
         return rec
 
@@ -411,6 +454,8 @@ class Txn:
         """
         if ref.inline is not None or not ref.extents:
             return
+        if self._claim_reserved(ref.extents):
+            return
         raw = self.get(detached_key(ref.extents[0].start))
         if raw is not None:
             birth, extents = detached_extents(raw)
@@ -433,6 +478,23 @@ class Txn:
             else:
                 raise NoSuchData("extent %d+%d is not live, detached or reserved"
                                  % (e.start, e.count))
+
+    def _claim_reserved(self, extents: tuple[Extent, ...]) -> bool:
+        """
+        Claim C{extents} if every one is a writer's reservation not yet
+        claimed (the common case: a PUT's own body), without looking them
+        up: reserved blocks come from free space, so they are neither live
+        nor detached, and they stop being reserved only when the commit
+        that claims them is durable. False, claiming nothing, otherwise.
+        """
+        claimed = self.claimed
+        for e in extents:
+            if e.start in claimed or not self.alloc.is_reserved(e):
+                return False
+        for e in extents:
+            claimed[e.start] = e.count
+            self.put(extent_key(e.start), encode_extent(e.count, self.txn, 1))
+        return True
 
     def keep_detached(self, ref: DataRef, owner_tag: bytes) -> None:
         if ref.inline is not None or not ref.extents:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 
 from crc32c import crc32c
 
+from .blockfile import start_writeback
 from .constants import CHUNK_SIZE, INLINE_MAX
 from .errors import Closed
 from .types import DataRef, Extent
@@ -37,6 +38,13 @@ MAX_EXTENT_BYTES = 64 << 20
 #: A body this large gets its MD5 computed in a helper thread, in parallel
 #: with its CRC32Cs and writes (MD5 is the slowest step of a large PUT).
 PARALLEL_MD5_BYTES = 4 << 20
+#: Pieces (flush units) that may wait for the MD5 helper.
+MD5_QUEUE = 4
+
+#: Once a body is this large, each flush unit's writeback is started as
+#: soon as it is written (docs/perf-commit.md): the commit's sync then
+#: finds most of the body on the disk instead of flushing all of it.
+WRITEBACK_AFTER_BYTES = 4 << 20
 
 _owners = itertools.count(1)
 
@@ -44,9 +52,14 @@ _owners = itertools.count(1)
 class _Md5:
     """
     An MD5 that moves to a helper thread once the body is large, so hashing
-    (which releases the GIL) overlaps with checksumming and writing. At most
-    two pieces wait for it, so memory stays bounded.
+    (which releases the GIL) overlaps with checksumming and writing. At
+    most C{MD5_QUEUE} pieces wait for it, so memory stays bounded; more
+    than two, so that a short stall of the writer's thread (a slow pwrite,
+    waiting for the GIL) does not leave the helper, the slowest stage of a
+    large PUT on this hardware, without work.
     """
+
+    __slots__ = ("_md5", "_seen", "_queue", "_thread")
 
     def __init__(self) -> None:
         self._md5 = hashlib.md5()
@@ -59,7 +72,7 @@ class _Md5:
         if self._queue is not None:
             self._queue.put(data)
         elif self._seen >= PARALLEL_MD5_BYTES and len(data) >= 65536:
-            self._queue = queue.Queue(maxsize=2)
+            self._queue = queue.Queue(maxsize=MD5_QUEUE)
             self._thread = threading.Thread(target=self._run, name="md5", daemon=True)
             self._thread.start()
             self._queue.put(data)
@@ -68,11 +81,13 @@ class _Md5:
 
     def _run(self) -> None:
         assert self._queue is not None
+        get = self._queue.get
+        update = self._md5.update
         while True:
-            data = self._queue.get()
+            data = get()
             if data is None:
                 return
-            self._md5.update(data)
+            update(data)
 
     def digest(self) -> bytes:
         self.stop()
@@ -170,8 +185,11 @@ class Writer:
             base = self._capacity - last.count * bs
             room = self._capacity - self._written
             n = min(room, len(mv))
-            self._file.pwrite(mv[:n], last.start * bs + self._written - base)
+            offset = last.start * bs + self._written - base
+            self._file.pwrite(mv[:n], offset)
             self._written += n
+            if self._written >= WRITEBACK_AFTER_BYTES:
+                start_writeback(self._file, offset, n)
             mv = mv[n:]
 
     def finish(self) -> DataRef:
@@ -198,7 +216,7 @@ class Writer:
         if keep == 0:
             self._alloc.unreserve(self._owner, [last])
             self._extents.pop()
-        else:
+        elif keep < last.count:  # a size hint that was right needs no trim
             self._extents[-1] = self._alloc.trim(self._owner, last, keep)
         return DataRef(size=self._size, md5=md5, extents=tuple(self._extents),
                        chunk_size=self._chunk, crcs=tuple(self._crcs))
