@@ -69,16 +69,19 @@ class Million:
         self.root = root
         self.plan = plan
         self.server: Running | None = None
+        self.workdir: Path | None = None
         self.objects = 0
         self.notes: list[str] = []
         self.built: dict[str, float] = {}
+        #: why the build failed: later repetitions do not try again
+        self.failed: str | None = None
 
     def _build(self) -> None:
         """
         Fill a cartridge in a fresh directory and start ours on it; what
         was filled is in L{objects}.
         """
-        workdir = Path(tempfile.mkdtemp(prefix="million-", dir=self.root))
+        self.workdir = workdir = Path(tempfile.mkdtemp(prefix="million-", dir=self.root))
         n, seconds = self.plan.million_objects, self.plan.million_fill_seconds
         log(f"million: filling {n:,} objects offline in {workdir}")
         env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -88,9 +91,12 @@ class Million:
                  str(seconds)],
                 env=env, capture_output=True, timeout=seconds + 300)
             if done.returncode != 0:
-                raise RuntimeError(done.stderr.decode(errors="replace")[-400:])
+                raise RuntimeError(f"fill exited with {done.returncode}: "
+                                   + done.stderr.decode(errors="replace")[-400:])
             filled = json.loads(done.stdout)
             self.objects = int(filled["objects"])
+            if self.objects < 2000:
+                raise RuntimeError(f"only {self.objects} objects filled in {seconds:.0f} s")
             t0 = time.monotonic()
             self.server = start_ours(workdir)
         except (OSError, subprocess.SubprocessError, ValueError, KeyError, RuntimeError,
@@ -98,9 +104,8 @@ class Million:
             # KeyError, StopIteration: an unreadable fill answer or credentials file
             logfile = workdir / "server.log"
             tail = logfile.read_text(errors="replace")[-300:] if logfile.exists() else ""
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise CheckFailed(f"million: could not build or start ({type(e).__name__}: {e}) "
-                              f"{tail}")
+            self.failed = f"million: could not build or start ({type(e).__name__}: {e}) {tail}"
+            raise CheckFailed(self.failed)
         self.built = {
             "million_objects": float(self.objects),
             "million_fill_rate": self.objects / max(1e-9, float(filled["seconds"])),
@@ -111,14 +116,14 @@ class Million:
         if self.objects < n:
             self.notes.append(f"million: fill cut short at {self.objects:,} of {n:,} objects "
                               f"after {seconds:.0f} s")
-        if self.objects < 2000:
-            raise CheckFailed(f"million: only {self.objects} objects filled")
 
     def run(self, rep: int) -> Result:
         """
         One repetition on ours: HEADs, then listings (the cartridge is
         built and the daemon started on the first call).
         """
+        if self.failed is not None:
+            raise CheckFailed(self.failed)
         if self.server is None:
             self._build()
         assert self.server is not None
@@ -187,4 +192,7 @@ class Million:
         cartridge); what went wrong, if anything.
         """
         server, self.server = self.server, None
-        return server.stop() if server is not None else None
+        problem = server.stop() if server is not None else None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        return problem

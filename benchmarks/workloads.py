@@ -75,7 +75,7 @@ class Plan:
     small_conns: int = 16
     small_processes: int = 2
     list_keys: int = 1000
-    list_repeats: int = 5
+    list_repeats: int = 20
     multipart: tuple[tuple[int, int], ...] = ((8, 8), (64, 16))
     verify_every_big: int = 3
     verify_every_small: int = 25
@@ -95,7 +95,7 @@ class Plan:
         if not quick:
             return cls(False)
         return cls(True, big_c1_objects=2, big_c4_per_conn=1, big_get_c1=2, big_get_c4_per_conn=1,
-                   small_seconds=3.0, list_repeats=3, multipart=((8, 8),),
+                   small_seconds=3.0, list_repeats=5, multipart=((8, 8),),
                    million_objects=100_000, million_heads=500, million_lists=20)
 
 
