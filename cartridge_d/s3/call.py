@@ -22,6 +22,7 @@ from twisted.logger import Logger
 
 from cartridge_d.auth.credentials import Credentials, CredentialStore
 from cartridge_d.auth.result import AuthResult
+from cartridge_d.s3.accesslog import AccessLog
 from cartridge_d.s3.head import RequestHead
 
 
@@ -95,7 +96,8 @@ class App:
     @ivar region: the region this endpoint serves.
     @ivar domain: the virtual-host base domain, or None.
     @ivar clock: time source for request times and timeouts.
-    @ivar log: where the per-request lines and tracebacks go.
+    @ivar log: where tracebacks go.
+    @ivar access: the access log (one line per request, in batches).
     """
 
     store: Any
@@ -104,6 +106,7 @@ class App:
     domain: str | None
     clock: Clock
     log: Logger
+    access: AccessLog
 
 
 @dataclass(frozen=True)

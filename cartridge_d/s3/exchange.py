@@ -35,6 +35,7 @@ from cartridge_d.auth.authenticate import authenticate
 from cartridge_d.auth.request import AuthRequest
 from cartridge_d.auth.result import AuthResult
 from cartridge_d.s3 import limits
+from cartridge_d.s3.accesslog import AccessRecord
 from cartridge_d.s3.call import App, Call, Response
 from cartridge_d.s3.checks import body_checks, body_decoder
 from cartridge_d.s3.errors import S3Error, internal_error, s3_error, to_s3_error
@@ -338,30 +339,16 @@ class Exchange:
             if not self._handed_over:
                 self._abort_sink()
         head = self.head
-        method = head.method if head else self._request.method.decode("latin-1")
-        bucket = (head.bucket if head else "") or "-"
-        key = (head.key if head else "") or "-"
-        sent = self._request.sentLength
         # Twisted's code is 200 until a response is set; one never sent
         # (the client went away first) is logged as "-", not as a 200.
-        status = self._request.code if self._request.startedWriting else "-"
-        duration = self._app.clock.seconds() - self._started
-        lost = " (connection lost)" if self._lost else ""
-        # The line is formatted here, once: the format string names one
-        # field, so the observer's formatter has one field to look up
-        # rather than eight (about a third of the cost of a log line).
-        # The fields stay in the event for observers that want them.
-        self._app.log.info(
-            "{access}",
-            access=f"{method} {bucket} {key} {status} {sent} {duration:.3f}s "
-            f"{self.request_id}{lost}",
-            method=method,
-            bucket=bucket,
-            key=key,
-            status=status,
-            sent=sent,
-            duration=duration,
+        self._app.access.record(AccessRecord(
+            method=head.method if head else self._request.method.decode("latin-1"),
+            bucket=head.bucket if head else "",
+            key=head.key if head else "",
+            status=self._request.code if self._request.startedWriting else "-",
+            sent=self._request.sentLength,
+            duration=self._app.clock.seconds() - self._started,
             request_id=self.request_id,
-            lost=lost,
+            lost=self._lost,
             route=self.route.name if self.route else None,
-        )
+        ))

@@ -36,6 +36,7 @@ from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 
 from cartridge_d.auth.credentials import CredentialStore
+from cartridge_d.s3.accesslog import AccessLog
 from cartridge_d.s3.call import App, Clock
 from cartridge_d.s3.errors import render_error, s3_error
 from cartridge_d.s3.exchange import Exchange, new_request_id
@@ -129,6 +130,18 @@ class S3Channel(http.HTTPChannel):
         transport: Any = self.transport
         transport.writeSequence(sequence)
 
+    _host: Any = None
+
+    def getHost(self) -> Any:
+        """
+        The local address, asked of the socket once per connection:
+        twisted.web's C{Request} asks for it on every request, and on TCP
+        each ask is a C{getsockname} system call.
+        """
+        if self._host is None:
+            self._host = super().getHost()
+        return self._host
+
     def lineLengthExceeded(self, line: bytes) -> None:
         """
         A request line or one header longer than C{MAX_LENGTH} (16 KiB):
@@ -181,6 +194,12 @@ class S3Site(server.Site):
         Nothing: each exchange logs its own line (with its request id).
         """
 
+    def stopFactory(self) -> None:
+        """
+        The last listener stopped: log the access lines still waiting.
+        """
+        self.app.access.flush()
+
 
 def make_site(
     store: Any,
@@ -203,5 +222,6 @@ def make_site(
     @param log: where request lines go.
     @param timeout: idle seconds before a client is disconnected.
     """
-    app = App(store, credentials, region, domain, clock, log or Logger("cartridge_d.s3"))
+    log = log or Logger("cartridge_d.s3")
+    app = App(store, credentials, region, domain, clock, log, AccessLog(log, clock))
     return S3Site(app, timeout=timeout)

@@ -14,6 +14,11 @@ from twisted.logger import FileLogObserver, eventAsText
 
 
 def _format(event: dict[str, object]) -> str:
+    requests = event.get("requests")
+    if isinstance(requests, tuple) and event.get("log_format") == "{access}":
+        # A batch of access lines (cartridge_d.s3.accesslog): one journal
+        # entry per request, not one entry with continuation lines.
+        return "".join(record.line() + "\n" for record in requests)
     text = eventAsText(event, includeTimestamp=False, includeSystem=False)
     return text.replace("\n", "\n\t") + "\n"
 

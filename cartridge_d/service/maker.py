@@ -101,6 +101,7 @@ class CartridgeService(service.MultiService):
         self.cartridge: Any = None
         self.journal: Any = None
         self.store: Any = None
+        self.site: Any = None
 
     def startService(self) -> None:
         from cartridge_d.engine import Cartridge
@@ -133,7 +134,7 @@ class CartridgeService(service.MultiService):
         self.journal = open_journal(self.cartridge, s.cartridge + ".journal", self.log)
         credentials = load_or_generate(s, self.log)
         self.store = build_store(self.cartridge, self.journal, s, self.reactor, self.facade)
-        site = build_site(self.store, credentials, s, self.reactor)
+        site = self.site = build_site(self.store, credentials, s, self.reactor)
         expiry = TimerService(expiry_interval(s.multipart_expiry), self._expire)
         expiry.clock = self.reactor
         expiry.setServiceParent(self)
@@ -154,6 +155,9 @@ class CartridgeService(service.MultiService):
             await self.facade.run(self.cartridge.close)
             self.log.info("Closed cartridge {path}", path=self.settings.cartridge)
             self.cartridge = None
+        if self.site is not None:
+            # Requests that ended while the service stopped: their lines.
+            self.site.app.access.flush()
 
     def _expire(self) -> Deferred[None] | None:
         """

@@ -25,6 +25,7 @@ from twisted.logger import Logger
 from cartridge_d.auth.credentials import Credentials, CredentialStore
 from cartridge_d.objectstore.store import ObjectStore
 from cartridge_d.objectstore.threads import BlockingFacade
+from cartridge_d.s3.accesslog import AccessRecord
 from cartridge_d.s3.site import S3Site, make_site
 from cartridge_d.testing.memory import MemoryCartridge
 from cartridge_d.testing.threads import ImmediateReactor, SynchronousThreadPool
@@ -149,6 +150,13 @@ class S3Harness:
             clock=self.clock,
             log=log,
         )
+
+    def access_records(self) -> list[AccessRecord]:
+        """
+        Every access-log record so far (the waiting batch flushed first).
+        """
+        self.site.app.access.flush()
+        return [r for e in self.events for r in e.get("requests", ())]
 
     def connect(self) -> tuple[Any, StringTransport]:
         """A fresh channel on a fresh transport."""

@@ -228,4 +228,4 @@ def test_get_stops_on_disconnect() -> None:
     channel.connectionLost(Failure(ConnectionLost()))
     pool.run_all()  # the read in flight
     assert len(transport.value()) < 2 * producer.SLICE
-    assert any(e.get("lost") for e in h.events)
+    assert any(r.lost for r in h.access_records())

@@ -140,13 +140,48 @@ def test_one_log_line_per_request() -> None:
     """
     h = S3Harness()
     reply = h.call("GET", "/nobucket/k")
-    lines = [e for e in h.events if e.get("request_id") == reply.header("x-amz-request-id")]
-    assert len(lines) == 1
-    line = lines[0]
-    assert (line["method"], line["bucket"], line["key"], line["status"]) == (
+    request_id = reply.header("x-amz-request-id")
+    records = [r for r in h.access_records() if r.request_id == request_id]
+    assert len(records) == 1
+    record = records[0]
+    assert (record.method, record.bucket, record.key, record.status) == (
         "GET", "nobucket", "k", 404
     )
-    assert line["sent"] == len(reply.body)
+    assert record.sent == len(reply.body)
+    assert record.line().split()[:5] == ["GET", "nobucket", "k", "404", str(len(reply.body))]
+    assert record.line().endswith(f"s {request_id}")
+
+
+def test_access_lines_of_one_turn_share_an_event() -> None:
+    """
+    The lines of requests that end in one reactor turn are logged
+    together at the end of the turn, one line per request in one event;
+    nothing is logged before the turn ends.
+    """
+    h = S3Harness()
+    h.events.clear()
+    replies = [h.call("GET", f"/nobucket/k{i}") for i in range(3)]
+    assert not [e for e in h.events if "requests" in e]
+    h.clock.advance(0)
+    batches = [e for e in h.events if "requests" in e]
+    assert len(batches) == 1
+    ids = [r.header("x-amz-request-id") for r in replies]
+    assert [r.request_id for r in batches[0]["requests"]] == ids
+    lines = str(batches[0]["access"]).split("\n")
+    assert [line.split()[-1] for line in lines] == ids
+
+
+def test_site_stop_flushes_access_lines() -> None:
+    """
+    Stopping the site logs the lines still waiting: a clean stop loses none.
+    """
+    h = S3Harness()
+    h.events.clear()
+    reply = h.call("GET", "/nobucket/k")
+    h.site.doStart()
+    h.site.doStop()
+    batches = [e for e in h.events if "requests" in e]
+    assert [r.request_id for r in batches[0]["requests"]] == [reply.header("x-amz-request-id")]
 
 
 def test_keep_alive_two_requests_one_connection() -> None:
