@@ -66,3 +66,24 @@ def test_layer_imports_point_one_way(layer: str) -> None:
                 if name == forbidden or name.startswith(forbidden + "."):
                     bad.append(f"{source.relative_to(PACKAGE)} imports {name}")
     assert bad == []
+
+
+def test_journal_uses_only_the_engine_types_and_byte_codec() -> None:
+    """
+    The journal shares the engine's value types and its byte codec and
+    nothing else of it, and that codec depends on no other module of the
+    package, so the journal never reaches into the engine's internals.
+    """
+    allowed = {"cartridge_d.engine.types", "cartridge_d.engine.binary"}
+    bad = [f"{source.relative_to(PACKAGE)} imports {name}"
+           for source in sorted((PACKAGE / "journal").rglob("*.py"))
+           for name in imports_of(source)
+           if (name == "cartridge_d.engine" or name.startswith("cartridge_d.engine."))
+           and name not in allowed]
+    binary = PACKAGE / "engine" / "binary.py"
+    bad += [f"engine/binary.py imports {name}" for name in imports_of(binary)
+            if name.startswith("cartridge_d")]
+    source = binary.read_text()
+    bad += ["engine/binary.py has a relative import" for line in source.splitlines()
+            if line.startswith("from .")]
+    assert bad == []

@@ -17,6 +17,7 @@ from typing import Union
 
 from crc32c import crc32c
 
+from .binary import varint
 from .codec import KEY_HEAD_SIZE, Key, decode_key, encode_key
 from .constants import (
     KIND_OBJECT,
@@ -77,17 +78,6 @@ def unframe(pageno: int, page: bytes) -> tuple[int, int, int, int]:
     if crc != page_checksum(pageno, page):
         raise CorruptCartridge("page %d fails its checksum" % pageno)
     return ptype, level, count, birth
-
-
-def _varint(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def _get_varint(buf: bytes, off: int) -> tuple[int, int]:
@@ -160,7 +150,7 @@ def key_part(prev: bytes, flat: bytes) -> bytes:
     (C{prev}, empty for the first entry), then the rest.
     """
     s = _shared(prev, flat)
-    return _varint(s) + _varint(len(flat) - s) + flat[s:]
+    return varint(s) + varint(len(flat) - s) + flat[s:]
 
 
 #: The value part of an entry whose value goes to an overflow run at flush:
@@ -179,7 +169,7 @@ def fits_inline(key: Key, value: bytes, max_entry: int) -> bool:
     m = MAX_SEQ - n if kind == KIND_OBJECT else n
     flat = 3 + len(a) + len(b) + ((m.bit_length() + 7) >> 3)
     v = len(value) + 1
-    return 1 + len(_varint(flat)) + flat + len(_varint(v)) + v - 1 <= max_entry
+    return 1 + len(varint(flat)) + flat + len(varint(v)) + v - 1 <= max_entry
 
 
 def leaf_entry(prev: bytes, key: Key, value: Value, max_entry: int) -> bytes:
@@ -192,7 +182,7 @@ def leaf_entry(prev: bytes, key: Key, value: Value, max_entry: int) -> bytes:
         return kp + b"\x00" + _OVERFLOW.pack(value.start, value.count, value.length, value.birth)
     if not fits_inline(key, value, max_entry):
         return kp + PENDING_OVERFLOW
-    return kp + _varint(len(value) + 1) + value
+    return kp + varint(len(value) + 1) + value
 
 
 def rehead(entry: bytes, prev: bytes, key: Key) -> bytes:

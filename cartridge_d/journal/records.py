@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from cartridge_d.engine.binary import Reader, Writer
 from cartridge_d.engine.types import DataRef, Extent
 
 from . import format as fmt
@@ -67,36 +68,16 @@ class UploadAborted:
 
 Record = UploadCreated | PartStored | UploadCompleted | UploadAborted
 
-class _Out:
+class _Out(Writer):
     """
-    An append-only payload buffer.
+    A payload buffer: the shared codec (strings round-trip any bytes), plus
+    named blobs and data references.
     """
+
+    __slots__ = ()
 
     def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def uint(self, n: int) -> None:
-        if n < 0:
-            raise ValueError("negative integer in a journal record")
-        out = bytearray()
-        while n >= 0x80:
-            out.append((n & 0x7F) | 0x80)
-            n >>= 7
-        out.append(n)
-        self.parts.append(bytes(out))
-
-    def blob(self, data: bytes) -> None:
-        self.uint(len(data))
-        self.parts.append(data)
-
-    def text(self, s: str) -> None:
-        self.blob(s.encode("utf-8", "surrogateescape"))
-
-    def pairs(self, items: tuple[tuple[str, str], ...]) -> None:
-        self.uint(len(items))
-        for name, value in items:
-            self.text(name)
-            self.text(value)
+        super().__init__("surrogateescape")
 
     def blobs(self, items: tuple[tuple[str, bytes], ...]) -> None:
         self.uint(len(items))
@@ -118,51 +99,22 @@ class _Out:
             self.uint(e.count)
         self.uint(ref.chunk_size)
         self.uint(len(ref.crcs))
-        self.parts.append(struct.pack("<%dI" % len(ref.crcs), *ref.crcs))
+        self.raw(struct.pack("<%dI" % len(ref.crcs), *ref.crcs))
 
     def value(self) -> bytes:
-        return b"".join(self.parts)
+        return self.getvalue()
 
 
-class _In:
+class _In(Reader):
     """
-    A cursor over one payload; every read checks the bounds.
+    A cursor over one payload; every read checks the bounds and raises
+    L{PayloadError}.
     """
+
+    __slots__ = ()
 
     def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def raw(self, n: int) -> bytes:
-        end = self.pos + n
-        if end > len(self.data):
-            raise PayloadError("payload too short")
-        out = self.data[self.pos:end]
-        self.pos = end
-        return out
-
-    def uint(self) -> int:
-        n = shift = 0
-        while True:
-            (byte,) = self.raw(1)
-            n |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return n
-            shift += 7
-            if shift > 63:
-                raise PayloadError("varint too long")
-
-    def blob(self) -> bytes:
-        return self.raw(self.uint())
-
-    def text(self) -> str:
-        try:
-            return self.blob().decode("utf-8", "surrogateescape")
-        except UnicodeDecodeError as e:  # pragma: no cover - surrogateescape accepts all
-            raise PayloadError(str(e)) from None
-
-    def pairs(self) -> tuple[tuple[str, str], ...]:
-        return tuple((self.text(), self.text()) for _ in range(self.uint()))
+        super().__init__(data, PayloadError, "surrogateescape")
 
     def blobs(self) -> tuple[tuple[str, bytes], ...]:
         return tuple((self.text(), self.blob()) for _ in range(self.uint()))
@@ -180,10 +132,6 @@ class _In:
         count = self.uint()
         crcs = struct.unpack("<%dI" % count, self.raw(4 * count))
         return DataRef(size=size, md5=md5, extents=extents, chunk_size=chunk, crcs=crcs)
-
-    def end(self) -> None:
-        if self.pos != len(self.data):
-            raise PayloadError("%d trailing bytes" % (len(self.data) - self.pos))
 
 
 def encode(record: Record) -> tuple[int, bytes]:
