@@ -124,7 +124,10 @@ class Options(usage.Options):
         ["region", None, "us-east-1", "The region this server reports and signs for."],
         ["domain", None, None,
          "Base domain for virtual-host addressing (bucket.DOMAIN); path style always works."],
-        ["threads", None, "8", "Size of the thread pool doing disk I/O and hashing."],
+        # A PUT's commit holds its thread until the group commit's sync:
+        # the pool size caps how many writes share one sync, so it is
+        # well above the number of cores (idle threads cost nothing).
+        ["threads", None, "32", "Size of the thread pool doing disk I/O and hashing."],
         ["multipart-expiry", None, "7d",
          "Abort multipart uploads left unfinished this long, e.g. 7d, 12h, 3600s."],
         ["s3-versioning", None, "none",
