@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cartridge_d.journal import Journal
+from cartridge_d.journal import Journal, JournalFailed
 from cartridge_d.journal import format as fmt
 
 from journal_helpers import Events, extent_part, live, numbers
@@ -176,3 +176,33 @@ def test_failed_compaction_keeps_the_old_journal_in_use(tmp_path: Path) -> None:
     j.record_part(other, 7, extent_part(7000))
     j.close()
     assert numbers(Journal.open(path, Events()), other) == [5, 7]
+
+
+def test_background_compaction_failing_after_its_rename_poisons_the_journal(
+        tmp_path: Path) -> None:
+    """
+    A compaction started by a Complete that fails after its rename (the
+    directory sync fails) is reported to nobody's request, but no append
+    may trust the old descriptor: the next write raises JournalFailed,
+    and the file in place is the compacted one, which replays.
+    """
+    def dir_sync_fails(step: str) -> None:
+        if step == "renamed":
+            raise OSError(5, "Input/output error")
+
+    path = str(tmp_path / "j")
+    j = Journal.open(path, Events(), compact_min_bytes=4096, pause=dir_sync_fails)
+    done = j.create_upload("b", "done")
+    for n in range(1, 65):
+        j.record_part(done, n, extent_part(n))
+    other = j.create_upload("b", "other")
+    j.record_part(other, 1, extent_part(99))
+    j.complete(done, [part.ref for _n, part in live(j, done).parts])
+    j.settle()
+    with pytest.raises(JournalFailed):
+        j.record_part(other, 2, extent_part(100))
+    j.close()
+    reopened = Journal.open(path, Events())
+    assert reopened.get(done) is None
+    assert numbers(reopened, other) == [1]
+    reopened.close()
