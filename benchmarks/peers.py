@@ -292,7 +292,7 @@ def version_of(name: str) -> str:
         if name == "ours":
             out = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                                  capture_output=True, text=True, timeout=30)
-            return "working tree at git " + out.stdout.strip()
+            return "working tree at git " + (out.stdout.strip() or "? (not a git checkout)")
     except (OSError, subprocess.SubprocessError, KeyError, ValueError):
         pass
     return "?"
