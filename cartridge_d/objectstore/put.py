@@ -257,6 +257,29 @@ class PutSession(BodySession):
             raise errors.NoSuchKey(extra=(("Key", self._key),))
 
 
+def put_whole(
+    cart: Engine,
+    facade: BlockingFacade,
+    bucket: str,
+    key: str,
+    requester: str,
+    body: bytes,
+    algorithms: tuple[str, ...],
+    options: PutOptions,
+    now_ns: int,
+) -> ObjectRecord:
+    """
+    Store a body already in memory (pool thread): what L{start_put}, one
+    L{PutSession} write and its finish do, in one hop.
+    """
+    writer = start_put(cart, bucket, key, requester, len(body))
+    session = PutSession(cart, facade, writer, bucket, key, requester, algorithms,
+                         lambda: now_ns)
+    if body:
+        session._write(body)
+    return session._finish(options, now_ns)
+
+
 def _b64(value: str) -> bytes | None:
     """
     Decoded base64, or None if it is not base64 (which then matches nothing).

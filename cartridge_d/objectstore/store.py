@@ -33,10 +33,11 @@ from cartridge_d.objectstore.model import (
     ListRequest,
     ObjectQuery,
     PartSpec,
+    PutOptions,
     UploadOptions,
 )
 from cartridge_d.objectstore.objects import ObjectReader
-from cartridge_d.objectstore.put import PutSession, start_put
+from cartridge_d.objectstore.put import PutSession, put_whole, start_put
 from cartridge_d.objectstore.threads import BlockingFacade
 from cartridge_d.objectstore.validation import ByteRange
 
@@ -129,6 +130,24 @@ class ObjectStore:
         """
         return Deferred.fromCoroutine(
             self._begin_put(bucket, key, requester, size_hint, tuple(checksum_algorithms))
+        )
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        requester: str,
+        body: bytes,
+        options: PutOptions = PutOptions(),
+        checksum_algorithms: Sequence[str] = (),
+    ) -> Deferred[ObjectRecord]:
+        """
+        PutObject of a body already received whole (a small one): the
+        checks of L{begin_put}, the write and the commit in one thread hop.
+        """
+        return self._facade.run(
+            put_whole, self._cart, self._facade, bucket, key, requester, body,
+            tuple(checksum_algorithms), options, self._now_ns(),
         )
 
     def get_object(self, query: ObjectQuery) -> Deferred[ObjectReader]:

@@ -11,8 +11,12 @@ L{Exchange} is the state machine behind L{cartridge_d.s3.request.S3Request}:
  2. B{body}: every body goes through an L{UploadPipe}.  Streaming routes
     open their sink first (the object store checks the bucket and the
     permission there) and only then answer C{Expect: 100-continue}; their
-    body flows into the sink with backpressure.  Other routes collect the
-    body in a bounded buffer (XML) or drop it.
+    body flows into the sink with backpressure.  A small body (at most
+    L{limits.SMALL_BODY}, sent without waiting for C{100 Continue}) of a
+    route that can take it whole is collected instead, and stored by the
+    route's C{small} handler in one thread hop rather than two (opening
+    the sink, then committing).  Other routes collect the body in a
+    bounded buffer (XML) or drop it.
  3. B{handler}: once the body is complete and verified, the route's
     handler runs and its L{Response} (or error) is written.
 
@@ -115,6 +119,7 @@ class Exchange:
         self._buffer: BufferSink | None = None
         self._error: S3Error | None = None
         self._expect = False
+        self._small = False
         self._answered = False
         self._complete = False
         self._lost = False
@@ -158,11 +163,17 @@ class Exchange:
             expected_size=limits.decoded_length(head, length),
             max_size=limits.MAX_PUT_BYTES if route.body is Body.STREAM else None,
         )
-        if route.open_sink is not None:
+        self._small = (
+            route.small is not None
+            and length is not None
+            and length <= limits.SMALL_BODY
+            and not self._expect
+        )
+        if route.open_sink is not None and not self._small:
             d = Deferred.fromCoroutine(self._open_sink(route))
             d.addErrback(self._fail)
         else:
-            if route.body is Body.XML:
+            if route.body is Body.XML or self._small:
                 self._buffer = BufferSink(limits.XML_BODY_LIMIT)
                 self._pipe.open(self._buffer)
             else:
@@ -245,13 +256,17 @@ class Exchange:
             self._abort_sink()
             return
         changes: dict[str, Any] = {}
+        handler = self.route.handler
         if self._buffer is not None:
             changes["body"] = self._buffer.value()
         if self._sink is not None:
             changes["sink"] = self._sink
             changes["upload"] = limits.received(self._pipe)
             self._handed_over = True
-        response = await self.route.handler(self._call(**changes))
+        elif self._small and self.route.small is not None:
+            changes["upload"] = limits.received(self._pipe)
+            handler = self.route.small
+        response = await handler(self._call(**changes))
         if self._lost:
             if response.stream is not None:
                 response.stream.close()

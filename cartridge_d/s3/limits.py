@@ -25,7 +25,7 @@ from cartridge_d.s3.errors import s3_error
 from cartridge_d.s3.head import Kind, RequestHead
 from cartridge_d.s3.upload import UploadPipe
 
-__all__ = ["MAX_PUT_BYTES", "XML_BODY_LIMIT", "check_head", "decoded_length", "parse_part_number",
+__all__ = ["MAX_PUT_BYTES", "SMALL_BODY", "XML_BODY_LIMIT", "check_head", "decoded_length", "parse_part_number",
            "user_metadata"]
 
 _META = "x-amz-meta-"
@@ -33,6 +33,10 @@ _META = "x-amz-meta-"
 #: Largest buffered (XML) request body; past it the request fails with
 #: MalformedXML.  The XML codec refuses larger documents anyway.
 XML_BODY_LIMIT = 4 * 1024 * 1024
+
+#: The largest Content-Length a streaming route may take whole, in memory,
+#: and store in one thread hop (L{cartridge_d.s3.routing.Route.small}).
+SMALL_BODY = 64 * 1024
 
 
 def parse_part_number(text: str | None) -> int:

@@ -126,9 +126,17 @@ async def open_put(call: Call) -> Any:
     check_acl(call)
     length = head.header("content-length")
     size = decoded_length(head, int(length) if length and length.isdigit() else None)
+    return await call.app.store.begin_put(
+        head.bucket, head.key, call.owner_id, size, _checksum_algorithms(head)
+    )
+
+
+def _checksum_algorithms(head: RequestHead) -> tuple[str, ...]:
+    """
+    The x-amz-checksum-* algorithm the body's value will be given for.
+    """
     spec = checksum_spec([(n, v) for n, vs in head.headers.items() for v in vs])
-    algorithms = (spec.algorithm,) if spec is not None else ()
-    return await call.app.store.begin_put(head.bucket, head.key, call.owner_id, size, algorithms)
+    return (spec.algorithm,) if spec is not None else ()
 
 
 def put_options(call: Call) -> PutOptions:
@@ -167,7 +175,29 @@ async def put_object(call: Call) -> Response:
     """
     PutObject: the body is in the session; verify and commit it.
     """
-    record = await finish_upload(call)
+    return _stored(await finish_upload(call))
+
+
+async def put_small_object(call: Call) -> Response:
+    """
+    PutObject of a small body, received whole (C{call.body}) with no
+    session opened: L{open_put}'s checks, then one hop in which the store
+    checks the bucket, writes, verifies and commits.
+    """
+    head = call.head
+    await refuse_object_lock(call)
+    check_acl(call)
+    record = await call.app.store.put_object(
+        head.bucket, head.key, call.owner_id, call.body, put_options(call),
+        _checksum_algorithms(head),
+    )
+    return _stored(record)
+
+
+def _stored(record: Any) -> Response:
+    """
+    The answer to a stored PutObject: ETag, version, verified checksums.
+    """
     headers = [("ETag", f'"{record.etag}"')]
     headers.extend(version_headers(record.version_id))
     headers.extend(("x-amz-checksum-" + a.lower(), v) for a, v in record.checksums)

@@ -229,3 +229,38 @@ def test_get_stops_on_disconnect() -> None:
     pool.run_all()  # the read in flight
     assert len(transport.value()) < 2 * producer.SLICE
     assert any(r.lost for r in h.access_records())
+
+
+def test_small_put_takes_one_pool_hop() -> None:
+    """
+    A small PUT sent without Expect: 100-continue is stored in one thread
+    hop (check, write and commit together); with Expect it still opens its
+    session first (two hops), and both store the same object.
+    """
+    h = S3Harness()
+    h.mkbucket("bkt")
+    before = h.pool.calls
+    reply = h.put("bkt", "small", b"x" * 4096)
+    assert reply.status == 200
+    assert h.pool.calls - before == 1
+    assert reply.header("etag") == '"%s"' % hashlib.md5(b"x" * 4096).hexdigest()
+    before = h.pool.calls
+    raw = h.sign("PUT", "/bkt/expect", b"x" * 4096, headers={"Expect": "100-continue"})
+    reply = h.send(raw)
+    assert reply.status == 200 and reply.interim == [100]
+    assert h.pool.calls - before == 2
+    assert h.call("GET", "/bkt/small").body == h.call("GET", "/bkt/expect").body
+
+
+def test_small_put_refusals_store_nothing() -> None:
+    """
+    A small PUT into a missing bucket is NoSuchBucket, one with a wrong
+    Content-MD5 is BadDigest, and neither leaves an object behind.
+    """
+    h = S3Harness()
+    h.mkbucket("bkt")
+    assert h.put("nobkt", "k", b"data").status == 404
+    bad_md5 = "1B2M2Y8AsgTpgAmY7PhCfg=="  # the MD5 of an empty body
+    reply = h.put("bkt", "k", b"data", headers={"Content-MD5": bad_md5})
+    assert reply.status == 400 and b"BadDigest" in reply.body
+    assert h.call("HEAD", "/bkt/k").status == 404
