@@ -98,6 +98,8 @@ def parse_query(raw_query: bytes) -> dict[str, str]:
 
     @raise S3Error: InvalidURI when an escape does not decode as UTF-8.
     """
+    if not raw_query:
+        return {}
     try:
         pairs = parse_qsl(
             raw_query.decode("ascii"),
