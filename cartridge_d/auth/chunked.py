@@ -42,6 +42,7 @@ from cartridge_d.auth.result import (
     STREAMING_UNSIGNED_TRAILER,
     StreamingContext,
 )
+from cartridge_d.auth.sigv4 import sign
 
 __all__ = ["ChunkedDecoder", "decoded_content_length", "MAX_LINE", "MIN_CHUNK_SIZE"]
 
@@ -205,7 +206,7 @@ class ChunkedDecoder:
 
     def _sign(self, text: str) -> str:
         assert self._ctx is not None
-        return hmac.new(self._ctx.signing_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        return sign(self._ctx.signing_key, text)
 
     def _verify(self, kind: str, provided: str, digest: str, empty_line: bool = True) -> None:
         assert self._ctx is not None
