@@ -73,10 +73,13 @@ class MultipartHarness(S3Harness):
     An S3Harness whose store has a real cartridge and journal.
     """
 
-    def __init__(self, directory: Path, pool: Any = None) -> None:
+    def __init__(self, directory: Path, pool: Any = None, **journal_options: Any) -> None:
+        """
+        @param journal_options: passed to L{Journal.open} (compaction thresholds).
+        """
         self.path = str(directory / "mp.cart")
         self.cart = Cartridge.open(self.path, blocks=1024)
-        self.journal = Journal.open(self.path + ".journal")
+        self.journal = Journal.open(self.path + ".journal", **journal_options)
         super().__init__(pool=pool, cartridge=self.cart)
         facade = BlockingFacade(ImmediateReactor(), self.pool)
         self.store = ObjectStore(self.cart, facade, self.clock, journal=self.journal)
