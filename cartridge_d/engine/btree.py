@@ -304,7 +304,8 @@ def _put_leaf(tx: TreeContext, node: Node, key: Key, value: Value) -> Node:
     else:
         nk, nv, ne = list(keys), list(node.vals), list(_enc(node))
     prev = flat_key(nk[i - 1]) if i else b""
-    entry = leaf_entry(prev, key, value, tx.max_entry)
+    flat = flat_key(key)
+    entry = leaf_entry(prev, key, value, tx.max_entry, flat)
     size = node.size + len(entry)
     if i < len(nk) and nk[i] == key:
         old = nv[i]
@@ -319,7 +320,7 @@ def _put_leaf(tx: TreeContext, node: Node, key: Key, value: Value) -> Node:
         ne.insert(i, entry)
         if i + 1 < len(nk):
             old_next = ne[i + 1]
-            ne[i + 1] = rehead(old_next, flat_key(key), nk[i + 1])
+            ne[i + 1] = rehead(old_next, flat, nk[i + 1])
             size += len(ne[i + 1]) - len(old_next)
     if own:
         node.size = size

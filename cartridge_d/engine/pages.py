@@ -150,7 +150,10 @@ def key_part(prev: bytes, flat: bytes) -> bytes:
     (C{prev}, empty for the first entry), then the rest.
     """
     s = _shared(prev, flat)
-    return varint(s) + varint(len(flat) - s) + flat[s:]
+    r = len(flat) - s
+    if s < 0x80 and r < 0x80:
+        return bytes((s, r)) + flat[s:]
+    return varint(s) + varint(r) + flat[s:]
 
 
 #: The value part of an entry whose value goes to an overflow run at flush:
@@ -169,15 +172,31 @@ def fits_inline(key: Key, value: bytes, max_entry: int) -> bool:
     m = MAX_SEQ - n if kind == KIND_OBJECT else n
     flat = 3 + len(a) + len(b) + ((m.bit_length() + 7) >> 3)
     v = len(value) + 1
-    return 1 + len(varint(flat)) + flat + len(varint(v)) + v - 1 <= max_entry
+    return 1 + _varint_size(flat) + flat + _varint_size(v) + v - 1 <= max_entry
 
 
-def leaf_entry(prev: bytes, key: Key, value: Value, max_entry: int) -> bytes:
+def _varint_size(n: int) -> int:
+    return 1 if n < 0x80 else (n.bit_length() + 6) // 7
+
+
+def is_pending(entry: bytes) -> bool:
     """
-    One leaf entry after the entry whose flat key is C{prev}. A value too
-    large to stay inline gets L{PENDING_OVERFLOW} until the flush places it.
+    Whether C{entry}, whose value is bytes, holds L{PENDING_OVERFLOW}: its
+    value part starts with 0, which no inline value's does.
     """
-    kp = key_part(prev, flat_key(key))
+    _s, p = _get_varint(entry, 0)
+    rest, p = _get_varint(entry, p)
+    return entry[p + rest] == 0
+
+
+def leaf_entry(prev: bytes, key: Key, value: Value, max_entry: int,
+               flat: bytes | None = None) -> bytes:
+    """
+    One leaf entry after the entry whose flat key is C{prev} (C{flat} is
+    C{key}'s, if the caller has it). A value too large to stay inline gets
+    L{PENDING_OVERFLOW} until the flush places it.
+    """
+    kp = key_part(prev, flat_key(key) if flat is None else flat)
     if isinstance(value, Overflow):
         return kp + b"\x00" + _OVERFLOW.pack(value.start, value.count, value.length, value.birth)
     if not fits_inline(key, value, max_entry):
@@ -190,8 +209,11 @@ def rehead(entry: bytes, prev: bytes, key: Key) -> bytes:
     C{entry} (of C{key}) re-encoded to follow the flat key C{prev}: its key
     part changes, its value part is kept as is.
     """
-    _s, p = _get_varint(entry, 0)
-    rest, p = _get_varint(entry, p)
+    if entry[0] < 0x80 and entry[1] < 0x80:
+        p, rest = 2, entry[1]
+    else:
+        _s, p = _get_varint(entry, 0)
+        rest, p = _get_varint(entry, p)
     return key_part(prev, flat_key(key)) + entry[p + rest:]
 
 

@@ -30,8 +30,8 @@ from .pages import (
     decode_leaf,
     encode_blob,
     encode_branch,
-    fits_inline,
     flat_key,
+    is_pending,
     frame,
     leaf_entry,
     unframe,
@@ -198,8 +198,8 @@ class PageWriter:
         max_entry = self.store.max_entry
         assert node.enc is not None
         vals, enc = node.vals, node.enc
-        for i, (k, v) in enumerate(zip(node.keys, node.vals)):
-            if isinstance(v, bytes) and not fits_inline(k, v, max_entry):
+        for i, (k, v, e) in enumerate(zip(node.keys, node.vals, node.enc)):
+            if isinstance(v, bytes) and is_pending(e):
                 if vals is node.vals:
                     vals, enc = list(vals), list(enc)
                 start, count = self.blob(PAGE_OVERFLOW, v)

@@ -22,6 +22,7 @@ from cartridge_d.engine import (
     check,
 )
 from cartridge_d.engine.header import decode_header
+from cartridge_d.engine.pages import page_checksum
 from engine_helpers import body, make_bucket, put
 
 
@@ -176,6 +177,38 @@ def test_flipped_catalog_byte_detected(cart_path: str) -> None:
             body(c, "b", "key010")
     report = check(cart_path, data=True)
     assert not report.ok and "checksum" in str(report)
+
+
+def test_bad_prefix_in_leaf_detected(cart_path: str) -> None:
+    """
+    A leaf whose checksum is right but whose second entry claims more
+    shared key bytes than the first entry's key has (what a bug in the
+    encoder could write) is an error finding in the checker and a
+    CorruptCartridge when read, never a made-up key.
+    """
+    with Cartridge.open(cart_path) as c:
+        make_bucket(c)
+        for i in range(3):
+            put(c, "b", "key%03d" % i, b"x" * 10)
+    _, h = current_header(cart_path)
+    page = h.catalog_root  # type: ignore[attr-defined]
+    with open(cart_path, "r+b") as f:
+        f.seek(page * 4096)
+        raw = bytearray(f.read(4096))
+        assert raw[4] == 1, "the root of so small a catalog is a leaf"
+        first = 16
+        p = first + 2 + raw[first + 1]  # past the first entry's key part
+        p += raw[p]  # past its value (length + 1 in one byte)
+        raw[p] = 0x7F
+        struct.pack_into("<I", raw, 0, page_checksum(page, raw))
+        f.seek(page * 4096)
+        f.write(raw)
+    report = check(cart_path)
+    assert not report.ok and "shares more" in str(report)
+    with Cartridge.open(cart_path) as c:
+        with pytest.raises(CorruptCartridge):
+            with c.view() as v:
+                list(v.list_objects("b"))
 
 
 def test_damaged_newest_header_falls_back(cart_path: str) -> None:
