@@ -39,7 +39,7 @@ MAX_EXTENT_BYTES = 64 << 20
 #: with its CRC32Cs and writes (MD5 is the slowest step of a large PUT).
 PARALLEL_MD5_BYTES = 4 << 20
 #: Pieces (flush units) that may wait for the MD5 helper.
-MD5_QUEUE = 4
+MD5_QUEUE = 2
 
 #: Once a body is this large, each flush unit's writeback is started as
 #: soon as it is written (docs/perf-commit.md): the commit's sync then
@@ -53,10 +53,9 @@ class _Md5:
     """
     An MD5 that moves to a helper thread once the body is large, so hashing
     (which releases the GIL) overlaps with checksumming and writing. At
-    most C{MD5_QUEUE} pieces wait for it, so memory stays bounded; more
-    than two, so that a short stall of the writer's thread (a slow pwrite,
-    waiting for the GIL) does not leave the helper, the slowest stage of a
-    large PUT on this hardware, without work.
+    most C{MD5_QUEUE} pieces wait for it, so memory stays bounded. The
+    writer's thread fills the queue faster than MD5 empties it, so a
+    longer queue was not needed (docs/perf-commit.md).
     """
 
     __slots__ = ("_md5", "_seen", "_queue", "_thread")
