@@ -5,7 +5,8 @@ C{engine_bench.py}'s, with the allocator watched.
     python benchmarks/engine_diag.py [--objects N] [--batch B] [--sorted]
 
 It wraps (in this process only, the engine files are not changed) the
-allocator's C{_grow} and C{_take}, and reports: how often the file grew,
+allocator's C{_grow} and C{_take}, and reports: how full the catalog's
+leaves are and what an entry costs, how often the file grew,
 how many blocks were free at that moment and how large the largest free
 run was (growth while many blocks are free means the request wanted one
 contiguous run the fragmented free space did not have), the commit-page
@@ -74,6 +75,7 @@ def main() -> None:
         Alloc._grow, Alloc._take = real_grow, real_take  # type: ignore[method-assign]
         freespace.FreeMap.first_fit = real_fit  # type: ignore[method-assign]
         profiles = profile_reads(path, f.objects)
+        shape = tree_shape(path)
     print("%d objects, %s order, %d per commit: %.0f objects/s"
           % (f.objects, "key" if args.sorted else "random", args.batch, f.objects / f.seconds))
     print("file %.1f MiB, blocks in use %.1f MiB, payload+keys %.1f MiB: %.2fx / %.2fx"
@@ -85,7 +87,42 @@ def main() -> None:
           % len(grows))
     for g in grows[-8:]:
         print("  wanted %6d  total %8d  free %8d  largest free run %6d" % g)
+    print(shape)
     print(profiles)
+
+
+def tree_shape(path: str) -> str:
+    """
+    How full the catalog's pages are: leaves and branches, entries per leaf,
+    bytes per leaf entry and the leaves' mean fill (docs/format.md, "Nodes").
+    """
+    from cartridge_d.engine.blockfile import OsFile
+    from cartridge_d.engine.header import read_slots
+    from cartridge_d.engine.store import NodeStore
+
+    file = OsFile.open(path, writable=False, lock=False)
+    try:
+        slots = [h for h in read_slots(file) if h is not None]
+        h = max(slots, key=lambda h: h.txn)
+        store = NodeStore(file, h.block_size, 16)
+        leaves = branches = entries = used = 0
+        stack = [h.catalog_root] if h.catalog_root else []
+        while stack:
+            node = store.read_node(stack.pop())
+            if node.leaf:
+                leaves += 1
+                entries += len(node.keys)
+                used += node.size
+            else:
+                branches += 1
+                stack.extend(node.vals)
+    finally:
+        file.close()
+    if not leaves:
+        return "catalog: empty"
+    return ("catalog: %d leaves, %d branches; %.1f entries and %.1f bytes per entry a leaf;"
+            " leaves %.1f%% full" % (leaves, branches, entries / leaves, used / max(1, entries),
+                                      100 * used / (leaves * store.capacity)))
 
 
 def profile_reads(path: str, n: int) -> str:
