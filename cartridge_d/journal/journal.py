@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from cartridge_d.engine.types import DataRef
 
 from . import format as fmt
-from .errors import InvalidPartNumber, JournalClosed, JournalFailed, NoSuchUpload
+from .errors import InvalidPartNumber, JournalClosed, NoSuchUpload
 from .log import LogWriter, ReadResult, Reporter, frame, header, read_frames, sync_directory
 from .log import write_file
 from .model import (
@@ -346,9 +346,10 @@ class Journal:
     def _compaction_loop(self) -> None:
         """
         The compaction thread: compact whenever a write asks, until the
-        journal is closed. A failure is logged: the journal either stays as
-        it was or is poisoned, and then every later call raises
-        L{JournalFailed} to its caller.
+        journal is closed. A failure is logged and the thread carries on:
+        the journal either stays as it was (a failure before the rename) or
+        is poisoned, and then every later call raises L{JournalFailed} to
+        its caller.
         """
         with self._cond:
             while True:
@@ -359,8 +360,8 @@ class Journal:
                 try:
                     if self._due():
                         self._compact_locked()
-                except JournalFailed as e:
-                    log.error("journal compaction failed: %s", e)
+                except Exception:
+                    log.exception("journal compaction failed")
                 finally:
                     self._compaction_wanted = False
                     self._cond.notify_all()
