@@ -17,7 +17,7 @@ many requests as were active at the end of the last batch (see
 L{CommitQueue._take}): each sync and each batch's fixed work then serve
 all N threads instead of half of them.
 
-test-case-name: tests.engine.test_engine_concurrency
+test-case-name: tests.engine.test_commit_queue, tests.engine.test_engine_concurrency
 """
 
 from __future__ import annotations
