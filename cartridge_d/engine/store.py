@@ -22,6 +22,7 @@ from .constants import PAGE_BRANCH, PAGE_HEADER_SIZE, PAGE_LEAF, PAGE_OVERFLOW
 from .errors import CorruptCartridge
 from .freespace import Allocator
 from .pages import (
+    PENDING_OVERFLOW,
     Overflow,
     Value,
     blob_pages,
@@ -31,8 +32,8 @@ from .pages import (
     encode_blob,
     encode_branch,
     flat_key,
-    is_pending,
     frame,
+    is_pending,
     leaf_entry,
     unframe,
 )
@@ -174,8 +175,13 @@ class PageWriter:
         written: dict[int, int] = {}
         for node, page in zip(dirty, numbers):
             if node.leaf:
-                vals, enc = self._placed(node)
+                assert node.enc is not None
+                vals, enc = node.vals, node.enc
                 payload = b"".join(enc)
+                # a placeholder is 33 zero bytes: without them, nothing to place
+                if PENDING_OVERFLOW in payload:
+                    vals, enc = self._placed(node)
+                    payload = b"".join(enc)
                 clean = Node(True, node.keys, vals, page, self.txn, node.size, enc)
                 ptype = PAGE_LEAF
             else:

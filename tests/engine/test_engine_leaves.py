@@ -7,13 +7,15 @@ deletes, without changing a tree an earlier root still reaches.
 
 from __future__ import annotations
 
+import os
 import random
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cartridge_d.engine import btree
+from cartridge_d.engine import Cartridge, btree, check
 from cartridge_d.engine.btree import Node
 from cartridge_d.engine.codec import Key
 from cartridge_d.engine.constants import MAX_SEQ
@@ -25,6 +27,7 @@ from cartridge_d.engine.pages import (
     leaf_entry,
     parse_flat_key,
 )
+from engine_helpers import make_bucket, record, store
 
 CAPACITY = 4096 - 16
 MAX_ENTRY = CAPACITY // 3
@@ -165,3 +168,28 @@ def test_random_inserts_fill_leaves() -> None:
         nodes = check_leaves(root)
         fill = sum(n.size for n in nodes) / (len(nodes) * CAPACITY)
         assert fill > floor, (shuffled, fill)
+
+
+def test_records_too_large_for_a_leaf(tmp_path: "os.PathLike[str]") -> None:
+    """
+    Records too large for a leaf (kilobytes of user metadata) go to
+    overflow runs among ordinary small records; they read back after
+    reopening, overwriting and deleting them frees their runs, and the
+    checker accounts for every block.
+    """
+    path = os.path.join(os.fspath(tmp_path), "big.cart")
+    meta = tuple(("m%d" % i, "v" * 500) for i in range(12))
+    with Cartridge.open(path) as c:
+        make_bucket(c)
+        for i in range(60):
+            rec = record("b", "k%03d" % i, store(c, b"x" * 10))
+            c.put_object(replace(rec, meta=meta) if i % 3 == 0 else rec)
+        c.put_object(replace(record("b", "k003", store(c, b"y")), meta=meta[:1]))
+        c.delete_object("b", "k006")
+    assert check(path, data=True).ok
+    with Cartridge.open(path) as c:
+        with c.view() as v:
+            recs = {r.key: r for r in v.list_objects("b")}
+    assert len(recs) == 59
+    assert recs["k000"].meta == meta and recs["k003"].meta == meta[:1]
+    assert recs["k001"].meta == ()
