@@ -390,9 +390,10 @@ def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
     return parts[0][1]
 
 
-def _merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> None:
+def _merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> int:
     """
-    Merge child C{i} (just shrunk) with a neighbour if both fit in one page.
+    Merge child C{i} (just shrunk) with a neighbour if both fit in one page;
+    return how many bytes the branch's separators shrank by.
     """
     left_i = i if i + 1 < len(nv) else i - 1
     left = tx.load(nv[left_i])
@@ -401,21 +402,30 @@ def _merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> None:
     if left.leaf:
         keys, vals, enc, size = _joined(left, right)
         if size > tx.capacity:
-            return
+            return 0
         merged = _new(tx, True, keys, vals, size, enc)
     else:
         size = left.size + right.size - 8 + branch_entry_size(sep)
         if size > tx.capacity:
-            return
+            return 0
         merged = _new(tx, False, left.keys + [sep] + right.keys, left.vals + right.vals, size)
     tx.retire(left)
     tx.retire(right)
     nv[left_i:left_i + 2] = [merged]
     del nk[left_i]
+    return branch_entry_size(sep)
 
 
 def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value | None]:
+    """
+    Remove C{key} under C{node}: (the new node or None if it emptied, the
+    removed value), or (C{node}, None) when the key is absent. A node this
+    transaction made since its last mark is changed in place, as in
+    L{_put_leaf}, so a run of deletes (a Complete attaching 64 parts) does
+    not copy the same leaf and branches once per key.
+    """
     keys = node.keys
+    own = node.gen == tx.gen
     if node.leaf:
         i = bisect_left(keys, key)
         if i == len(keys) or keys[i] != key:
@@ -423,35 +433,48 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
         old = node.vals[i]
         if isinstance(old, Overflow):
             tx.free_overflow(old)
-        tx.retire(node)
         if len(keys) == 1:
+            tx.retire(node)
             return None, old
-        enc = _enc(node)
-        size = node.size - len(enc[i])
-        enc = enc[:i] + enc[i + 1:]
-        if i < len(enc):
-            head = rehead(enc[i], flat_key(keys[i - 1]) if i else b"", keys[i + 1])
-            size += len(head) - len(enc[i])
-            enc[i] = head
-        return _new(tx, True, keys[:i] + keys[i + 1:], node.vals[:i] + node.vals[i + 1:],
-                    size, enc), old
+        if own:
+            nk, nv, ne = keys, node.vals, _enc(node)
+        else:
+            nk, nv, ne = list(keys), list(node.vals), list(_enc(node))
+        size = node.size - len(ne[i])
+        del nk[i], nv[i], ne[i]
+        if i < len(ne):
+            head = rehead(ne[i], flat_key(nk[i - 1]) if i else b"", nk[i])
+            size += len(head) - len(ne[i])
+            ne[i] = head
+        if own:
+            node.size = size
+            return node, old
+        tx.retire(node)
+        return _new(tx, True, nk, nv, size, ne), old
     i = bisect_right(keys, key)
     child, old = _delete(tx, tx.load(node.vals[i]), key)
     if old is None:
         return node, None
-    tx.retire(node)
-    nk = list(keys)
-    nv = list(node.vals)
+    if own:
+        nk, nv = keys, node.vals
+    else:
+        nk, nv = list(keys), list(node.vals)
+    size = node.size
     if child is None:
         del nv[i]
         if not nv:
+            tx.retire(node)
             return None, old
-        del nk[i - 1 if i > 0 else 0]
+        size -= branch_entry_size(nk.pop(i - 1 if i > 0 else 0))
     else:
         nv[i] = child
         if child.size < tx.capacity // 4 and len(nv) > 1:
-            _merge(tx, nk, nv, i)
-    return _new(tx, False, nk, nv, branch_size(nk)), old
+            size -= _merge(tx, nk, nv, i)
+    if own:
+        node.size = size
+        return node, old
+    tx.retire(node)
+    return _new(tx, False, nk, nv, size), old
 
 
 def delete(tx: TreeContext, root: Ref, key: Key) -> tuple[Ref, Value | None]:

@@ -262,13 +262,13 @@ class Txn:
         self.changed = True
 
     def delete(self, key: Key) -> bytes | None:
-        old_v = btree.get(self.load, self.root, key)
+        # one descent: the removed value comes back from the delete. An
+        # overflow run it frees is only pending, so it is still readable.
+        self.root, old_v = btree.delete(self, self.root, key)
         if old_v is None:
             return None
-        old = self.store.value(old_v)
-        self.root, _ = btree.delete(self, self.root, key)
         self.changed = True
-        return old
+        return self.store.value(old_v)
 
     def next_seq(self) -> int:
         self._seq_index += 1
@@ -456,12 +456,13 @@ class Txn:
             return
         if self._claim_reserved(ref.extents):
             return
-        raw = self.get(detached_key(ref.extents[0].start))
+        # removed before it is checked: a mismatch raises, and the request's
+        # rollback puts it back (one tree descent instead of two)
+        raw = self.delete(detached_key(ref.extents[0].start))
         if raw is not None:
             birth, extents = detached_extents(raw)
             if extents != ref.extents:
                 raise NoSuchData("reference does not match its detached extents")
-            self.delete(detached_key(ref.extents[0].start))
             for e in ref.extents:
                 self.put(extent_key(e.start), encode_extent(e.count, birth, 1))
             return

@@ -146,6 +146,7 @@ def test_tree_keeps_leaves_exact(steps: list[tuple[str, int, int]]) -> None:
             tx.gen += 1
             kept.append((root, dict(model)))
     check_leaves(root)
+    check_branches(root)
     assert contents(root) == model
     for old_root, old_model in kept:
         assert contents(old_root) == old_model
@@ -193,3 +194,42 @@ def test_records_too_large_for_a_leaf(tmp_path: "os.PathLike[str]") -> None:
     assert len(recs) == 59
     assert recs["k000"].meta == meta and recs["k003"].meta == meta[:1]
     assert recs["k001"].meta == ()
+
+
+def check_branches(root: btree.Ref) -> None:
+    """
+    Every branch's size is exactly its encoded size (the flush relies on
+    it to split branches before they outgrow a page).
+    """
+    if isinstance(root, Node) and not root.leaf:
+        assert root.size == btree.branch_size(root.keys)
+        for child in root.vals:
+            check_branches(child)
+
+
+def test_run_of_deletes_in_one_transaction() -> None:
+    """
+    Deleting most keys of a tree, one after another in one transaction
+    (as a Complete attaching many parts removes their detached entries),
+    leaves exactly the other keys, leaves exactly encoded and branch sizes
+    exact, and does not change the tree an earlier root still reaches.
+    """
+    tx = MemoryTree()
+    root: btree.Ref = None
+    model: dict[Key, Value] = {}
+    for i in random.Random(5).sample(range(6000), 6000):
+        value = random.Random(i).randbytes(40 + i % 200)
+        root = btree.put(tx, root, key_of(i), value)
+        model[key_of(i)] = value
+    tx.gen += 1
+    before_root, before = root, dict(model)
+    for i in random.Random(6).sample(range(6000), 5000):
+        root, old = btree.delete(tx, root, key_of(i))
+        assert old == model.pop(key_of(i))
+    root, old = btree.delete(tx, root, key_of(6001))
+    assert old is None
+    check_leaves(root)
+    check_branches(root)
+    assert contents(root) == model
+    assert contents(before_root) == before
+    check_branches(before_root)
