@@ -21,6 +21,7 @@ from .errors import (
     NotACartridge,
     PreconditionFailed,
     UnsupportedVersion,
+    WouldBlock,
 )
 from .types import (
     NULL_VERSION,
@@ -42,7 +43,7 @@ __all__ = [
     "Cartridge", "CheckReport", "Finding", "check", "decode_dataref", "encode_dataref",
     "BucketExists", "BucketNotEmpty", "CartridgeFull", "CartridgeLocked", "ChecksumMismatch",
     "Closed", "CorruptCartridge", "EngineError", "NoSuchBucket", "NoSuchData",
-    "NotACartridge", "PreconditionFailed", "UnsupportedVersion",
+    "NotACartridge", "PreconditionFailed", "UnsupportedVersion", "WouldBlock",
     "NULL_VERSION", "BucketRecord", "CartridgeInfo", "DataRef", "DeleteObject", "Extent",
     "Fuses", "ObjectRecord", "Op", "PutObject", "SnapshotInfo", "View", "Writer",
 ]

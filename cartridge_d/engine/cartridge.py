@@ -38,6 +38,7 @@ from .errors import CartridgeFull, Closed, CorruptCartridge, EngineError
 from .freelist import KIND_FULL, ChainState, FreeListRun, encode_run, replay
 from .freespace import Allocator
 from .header import Header, check_identity, encode_header, read_slots
+from .nowait import NowaitMode, twin_store
 from .pages import encode_blob
 from .snapshots import SnapshotEntry, decode_snapshots
 from .store import NodeStore, PageWriter
@@ -95,6 +96,9 @@ class Cartridge:
         self.fuses = header.fuses
         self.max_size = max_size
         self._store = NodeStore(file, bs, cache_pages)
+        self._nowait = NowaitMode(file)
+        nowait_file = self._nowait.file()
+        self._nowait_store = None if nowait_file is None else twin_store(self._store, nowait_file)
         replayed = replay(lambda s, n: self._store.read_blob(s, n, PAGE_FREELIST),
                           header.freelist_start, header.freelist_pages)
         self._freelist = ChainState(replayed, header.free_blocks)
@@ -230,12 +234,31 @@ class Cartridge:
         A view of the last committed state; close it (or use C{with}) so the
         space it pins can be reused.
         """
+        return self._pinned_view(self._store)
+
+    def _pinned_view(self, store: NodeStore) -> View:
+        """
+        A view reading through C{store}, pinning the last committed state.
+        """
         self._check_open()
         with self._state_lock:
             h = self._state.header
             self._pins[h.txn] += 1
-        return View(self._store, h.catalog_root, h.txn, lambda: self._unpin(h.txn),
+        return View(store, h.catalog_root, h.txn, lambda: self._unpin(h.txn),
                     lambda: not self._closed)
+
+    def nowait_view(self) -> View | None:
+        """
+        A view of the last committed state whose reads never wait for the
+        disk: any read the page cache cannot answer raises L{WouldBlock}
+        (docs/internals.md, "engine"). Safe to call from a thread that must
+        not block (the reactor's): pinning takes only a short lock. None
+        if this cartridge's file cannot be read that way (not an OS file,
+        or the kernel refused RWF_NOWAIT once); take the pool then.
+        """
+        if self._nowait_store is None or not self._nowait.available:
+            return None
+        return self._pinned_view(self._nowait_store)
 
     def get_bucket(self, name: str) -> BucketRecord | None:
         with self.view() as v:

@@ -88,3 +88,11 @@ class Closed(EngineError):
     """
     The cartridge was closed (or failed and closed itself).
     """
+
+
+class WouldBlock(EngineError):
+    """
+    A read of a nowait view (L{cartridge_d.engine.Cartridge.nowait_view})
+    would have waited for the disk; nothing was returned or changed, so
+    the caller does the same work again in a pool thread.
+    """

@@ -13,6 +13,13 @@ fits is served in that one hop, its view already closed.  Closing a view
 only drops a pin (a short lock, no I/O), so it happens in the reactor
 thread rather than as a hop of its own.
 
+A hot object needs no hop at all: L{head_object_nowait} and
+L{open_object_nowait} do the same work in the reactor thread through the
+engine's nowait view, whose reads never wait for the disk. When a read
+would (L{WouldBlock}), or the engine has no nowait mode, they answer None
+and the caller takes the pool as before; every other outcome (errors,
+conditions) is the one the pool would have given.
+
 test-case-name: tests.objectstore.test_objects
 """
 
@@ -24,6 +31,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 
+from cartridge_d.engine.errors import WouldBlock
 from cartridge_d.engine.types import NULL_VERSION, BucketRecord, DeleteObject, ObjectRecord
 from cartridge_d.objectstore import errors
 from cartridge_d.objectstore.access import engine_errors, owned_bucket
@@ -36,6 +44,11 @@ from cartridge_d.objectstore.validation import MAX_KEY_BYTES, ByteRange, parse_r
 #: Bytes read in the same pool call that opens a GET (the response
 #: producer's slice, so its first read is already answered).
 FIRST_READ = 1024 * 1024
+
+#: The largest body L{open_object_nowait} reads in the reactor thread:
+#: reading and checking it costs less than a hop (the bound below which a
+#: PUT body is held whole, too); larger ones stream from the pool.
+NOWAIT_MAX = 64 * 1024
 
 
 def _names_no_version(bucket: BucketRecord, version_id: str | None) -> bool:
@@ -200,6 +213,58 @@ def open_object(cart: Engine, facade: BlockingFacade, query: ObjectQuery) -> Obj
         context.__exit__(None, None, None)
         return ObjectReader(facade, None, None, record, byte_range, head)
     return ObjectReader(facade, context, view, record, byte_range, head)
+
+
+def _nowait_view(cart: Engine) -> View | None:
+    """
+    A nowait view of C{cart}, or None if it has no such mode (the
+    in-memory cartridge) or its file system refuses it.
+    """
+    opener = getattr(cart, "nowait_view", None)
+    view: View | None = None if opener is None else opener()
+    return view
+
+
+def open_object_nowait(cart: Engine, facade: BlockingFacade, query: ObjectQuery
+                       ) -> ObjectReader | None:
+    """
+    Resolve a GET of a small object and read all of it in the calling
+    (reactor) thread, never waiting for the disk; None if that cannot be
+    done (no nowait mode, a read that would wait, or a body over
+    L{NOWAIT_MAX}): call L{open_object} in the pool then. Errors are those
+    L{open_object} raises.
+    """
+    view = _nowait_view(cart)
+    if view is None:
+        return None
+    try:
+        with view:  # type: ignore[attr-defined]
+            record, byte_range = _resolve(view, query)
+            if record.size > NOWAIT_MAX:
+                return None
+            first = 0 if byte_range is None else byte_range.first
+            length = record.size if byte_range is None else byte_range.length
+            with engine_errors(record.bucket, record.key):
+                body = view.read(record, first, length) if length else b""
+    except WouldBlock:
+        return None
+    return ObjectReader(facade, None, None, record, byte_range, body)
+
+
+def head_object_nowait(cart: Engine, query: ObjectQuery
+                       ) -> tuple[ObjectRecord, ByteRange | None] | None:
+    """
+    L{head_object} in the calling (reactor) thread, never waiting for the
+    disk; None if that cannot be done: call L{head_object} in the pool.
+    """
+    view = _nowait_view(cart)
+    if view is None:
+        return None
+    try:
+        with view:  # type: ignore[attr-defined]
+            return _resolve(view, query)
+    except WouldBlock:
+        return None
 
 
 def head_object(cart: Engine, query: ObjectQuery) -> tuple[ObjectRecord, ByteRange | None]:

@@ -14,9 +14,9 @@ test-case-name: tests.objectstore.test_objects
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import Deferred, fail, succeed
 
 from cartridge_d.engine.types import BucketRecord, ObjectRecord
 from cartridge_d.journal import PartInfo, PartListing, UploadInfo, UploadListing
@@ -40,6 +40,8 @@ from cartridge_d.objectstore.objects import ObjectReader
 from cartridge_d.objectstore.put import PutSession, put_whole, start_put
 from cartridge_d.objectstore.threads import BlockingFacade
 from cartridge_d.objectstore.validation import ByteRange
+
+T = TypeVar("T")
 
 
 class ObjectStore:
@@ -156,13 +158,31 @@ class ObjectStore:
         state (a small object's bytes already read, in the same hop).
         Close the reader when done.
         """
-        return self._facade.run(objects.open_object, self._cart, self._facade, query)
+        return self._here_or_pool(objects.open_object_nowait, objects.open_object,
+                                  self._cart, self._facade, query)
 
     def head_object(self, query: ObjectQuery) -> Deferred[tuple[ObjectRecord, ByteRange | None]]:
         """
         HeadObject: the record and the range, checked like a GET.
         """
-        return self._facade.run(objects.head_object, self._cart, query)
+        return self._here_or_pool(objects.head_object_nowait, objects.head_object,
+                                  self._cart, query)
+
+    def _here_or_pool(self, here: Callable[..., T | None], pool: Callable[..., T],
+                      *args: Any) -> Deferred[T]:
+        """
+        C{here(*args)} in the reactor thread (a read that never waits for
+        the disk, L{objects.open_object_nowait}); if it answers None, the
+        same work as C{pool(*args)} in the pool. Its errors fail the
+        Deferred as the pool's would.
+        """
+        try:
+            result = here(*args)
+        except Exception:
+            return fail()
+        if result is None:
+            return self._facade.run(pool, *args)
+        return succeed(result)
 
     def delete_object(
         self, bucket: str, key: str, requester: str, version_id: str | None = None
