@@ -45,7 +45,7 @@ from cartridge_d.objectstore.validation import MAX_KEY_BYTES, ByteRange, parse_r
 #: producer's slice, so its first read is already answered).
 FIRST_READ = 1024 * 1024
 
-#: The largest body L{open_object_nowait} reads in the reactor thread:
+#: The most bytes L{open_object_nowait} reads in the reactor thread:
 #: reading and checking it costs less than a hop (the bound below which a
 #: PUT body is held whole, too); larger ones stream from the pool.
 NOWAIT_MAX = 64 * 1024
@@ -228,10 +228,10 @@ def _nowait_view(cart: Engine) -> View | None:
 def open_object_nowait(cart: Engine, facade: BlockingFacade, query: ObjectQuery
                        ) -> ObjectReader | None:
     """
-    Resolve a GET of a small object and read all of it in the calling
-    (reactor) thread, never waiting for the disk; None if that cannot be
-    done (no nowait mode, a read that would wait, or a body over
-    L{NOWAIT_MAX}): call L{open_object} in the pool then. Errors are those
+    Resolve a GET and read all it asks for in the calling (reactor)
+    thread, never waiting for the disk; None if that cannot be done (no
+    nowait mode, a read that would wait, or more than L{NOWAIT_MAX} bytes
+    to send): call L{open_object} in the pool then. Errors are those
     L{open_object} raises.
     """
     view = _nowait_view(cart)
@@ -240,10 +240,10 @@ def open_object_nowait(cart: Engine, facade: BlockingFacade, query: ObjectQuery
     try:
         with view:  # type: ignore[attr-defined]
             record, byte_range = _resolve(view, query)
-            if record.size > NOWAIT_MAX:
-                return None
             first = 0 if byte_range is None else byte_range.first
             length = record.size if byte_range is None else byte_range.length
+            if length > NOWAIT_MAX:
+                return None
             with engine_errors(record.bucket, record.key):
                 body = view.read(record, first, length) if length else b""
     except WouldBlock:

@@ -96,13 +96,16 @@ def test_hot_object_takes_no_pool_hop(harness: S3Harness, monkeypatch: pytest.Mo
 def test_large_object_streams_from_the_pool(harness: S3Harness) -> None:
     """
     An object larger than the reactor-thread bound is still read in the
-    pool, whole and correct.
+    pool, whole and correct; a small range of it needs no hop.
     """
     data = os.urandom(200_000)
     assert harness.put("bkt", "big", data).status == 200
     hops, reply = _hops(harness, "GET", "/bkt/big")
     assert hops >= 1
     assert reply.status == 200 and reply.body == data
+    hops, reply = _hops(harness, "GET", "/bkt/big", headers={"Range": "bytes=70000-80000"})
+    assert hops == 0
+    assert reply.status == 206 and reply.body == data[70000:80001]
 
 
 @needs_nowait
