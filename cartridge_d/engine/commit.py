@@ -37,7 +37,10 @@ def write_commit(tx: Txn, st: State, pw: PageWriter, file: BlockFile, alloc: All
     Write commit C{tx.txn}: pages, sync, header slot, sync.
     """
     h = st.header
-    root = pw.tree(tx.root)
+    # room in the tree's area for the free list run, so a small commit's
+    # pages are one run and its flush one pwrite
+    spare = blob_pages(48 + 32 * (_freelist_bound(tx, pw, alloc, fl) + 4), pw.store.block_size)
+    root = pw.tree(tx.root, spare)
     snapshots = st.snapshots
     snap_start, snap_pages, snap_birth = h.snaptab_start, h.snaptab_pages, st.snaptab_birth
     if tx.snapshots_changed:
@@ -66,6 +69,20 @@ def write_commit(tx: Txn, st: State, pw: PageWriter, file: BlockFile, alloc: All
     fl.committed(plan)
     return State(header, snapshots, snap_birth)
 
+
+def _freelist_bound(tx: Txn, pw: PageWriter, alloc: Allocator, fl: ChainState) -> int:
+    """
+    At most how many entries the free list run of C{tx} holds, given what
+    it has allocated and freed so far.
+    """
+    full = fl.should_compact()
+    with alloc.lock:
+        bound = len(alloc.grown) + len(alloc.shrunk) + len(alloc.pending) + 8
+        if full:
+            bound += len(alloc.free) + len(alloc.reserved) + len(fl.chain)
+    return bound + len(tx.freed) + len(tx.claimed) + len(pw.allocs) + len(fl.pending)
+
+
 def _write_freelist(tx: Txn, pw: PageWriter, snapshots: tuple[SnapshotEntry, ...],
                 alloc: Allocator, fl: ChainState) -> Plan:
     """
@@ -79,15 +96,12 @@ def _write_freelist(tx: Txn, pw: PageWriter, snapshots: tuple[SnapshotEntry, ...
     if full:
         for link in fl.chain:
             tx.freed.append(Pending(link.start, link.pages, link.birth, tx.txn))
-    with alloc.lock:
-        bound = len(alloc.grown) + len(alloc.shrunk) + len(alloc.pending) + 8
-        if full:
-            bound += len(alloc.free) + len(alloc.reserved)
-    bound += len(tx.freed) + len(tx.claimed) + len(pw.allocs) + len(fl.pending)
-    pages = blob_pages(48 + 32 * bound, pw.store.block_size)
+    pages = blob_pages(48 + 32 * _freelist_bound(tx, pw, alloc, fl), pw.store.block_size)
     while True:
-        # allocate first: growth for this run must be in what it records
+        # allocate first: growth for this run must be in what it records;
+        # then return the area's unused pages, so that they count as free
         start = pw.run(pages)
+        pw.close_area()
         if full:
             free, pending, free_count, total, growth = alloc.persistent_state(
                 tx.claimed, tx.freed, snap_pins)
@@ -112,6 +126,5 @@ def _write_freelist(tx: Txn, pw: PageWriter, snapshots: tuple[SnapshotEntry, ...
             return Plan(Link(start, pages, tx.txn), full, pending, entries, free_count,
                         total, growth)
         alloc.restore_growth(*growth)
-        pw.allocs.remove((start, pages))
-        alloc.give_back([(start, pages)])
+        pw.release(start, pages)
         pages = blob_pages(len(data), pw.store.block_size) + 1

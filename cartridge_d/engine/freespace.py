@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
+from itertools import islice
 from typing import Iterable
 
 from .blockfile import BlockFile
@@ -26,6 +27,8 @@ from .types import Extent
 #: tail a growth leaves stays under about 6% of the file.
 GROW_MIN_BYTES = 8 << 20
 GROW_FRACTION = 16
+#: Past any block number: L{FreeMap.first_fit} found no run of that size.
+NO_FIT = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,11 @@ class FreeMap:
         self._starts: list[int] = []
         self._count: dict[int, int] = {}
         self.total = 0
+        #: For a size n, a block below which every free run is smaller than
+        #: n: where L{first_fit} starts its scan, so a fragmented map full of
+        #: small holes is not walked again by every commit's area. Only a
+        #: coalescing C{add} can make a run larger, and it lowers these.
+        self._fit: dict[int, int] = {}
 
     @classmethod
     def of(cls, runs: Iterable[tuple[int, int]]) -> "FreeMap":
@@ -102,9 +110,17 @@ class FreeMap:
             ps = starts[i - 1]
             if ps + self._count[ps] == start:
                 self._count[ps] += count
+                self._lower_fit(ps)
                 return
         starts.insert(i, start)
         self._count[start] = count
+        self._lower_fit(start)
+
+    def _lower_fit(self, start: int) -> None:
+        fit = self._fit
+        for n, below in fit.items():
+            if start < below:
+                fit[n] = start
 
     def take(self, start: int, count: int) -> None:
         """
@@ -150,11 +166,20 @@ class FreeMap:
         return got
 
     def first_fit(self, n: int) -> int | None:
-        count = self._count
-        for s in self._starts:
+        """
+        The lowest free run of at least C{n} blocks, or None.
+        """
+        count, starts, fit = self._count, self._starts, self._fit
+        below = fit.get(n, 0)
+        found = None
+        for s in islice(starts, bisect_left(starts, below) if below else 0, None):
             if count[s] >= n:
-                return s
-        return None
+                found = s
+                break
+        if n not in fit and len(fit) >= 64:
+            fit.clear()
+        fit[n] = NO_FIT if found is None else found
+        return found
 
     def largest(self) -> tuple[int, int]:
         best = (0, 0)
@@ -342,6 +367,18 @@ class Allocator:
         """
         with self.lock:
             return self._take(n, n).start
+
+    def alloc_fit(self, n: int) -> int | None:
+        """
+        Allocate C{n} contiguous blocks from the lowest free run that holds
+        them, or None if none does: never grows the file, so a caller that
+        can do with scattered blocks falls back to L{alloc_pages}.
+        """
+        with self.lock:
+            start = self.free.first_fit(n)
+            if start is not None:
+                self.free.take(start, n)
+            return start
 
     def alloc_pages(self, n: int) -> list[tuple[int, int]]:
         """

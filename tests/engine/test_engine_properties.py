@@ -367,6 +367,35 @@ def test_free_map_built_in_one_pass_matches_adding(gaps: list[tuple[int, int]]) 
             FreeMap.of(overlapping)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["fit", "add", "lowest"]), st.integers(1, 12),
+                          st.integers(0, 200)), max_size=60))
+def test_first_fit_is_the_lowest_run_that_fits(steps: list[tuple[str, int, int]]) -> None:
+    """
+    Whatever was freed, taken and coalesced before (first_fit remembers
+    where its last scans for each size began), it returns the lowest free
+    run holding the blocks asked for, and None only when no run does.
+    """
+    fm = FreeMap.of([(i * 3, 1 + i % 4) for i in range(0, 60, 2)])
+    for op, n, at in steps:
+        runs = fm.items()
+        if op == "fit":
+            expect = next((s for s, c in runs if c >= n), None)
+            got = fm.first_fit(n)
+            assert got == expect
+            if got is not None and at % 2:
+                fm.take(got, n)
+            elif got is not None and at % 3 == 0:
+                fm.take(got + n - 1, 1)
+        elif op == "add":
+            used = {b for s, c in runs for b in range(s, s + c)}
+            block = next((b for b in range(at, 400) if b not in used), None)
+            if block is not None:
+                fm.add(block, 1)
+        else:
+            fm.take_lowest(min(n, fm.total))
+
+
 @settings(deadline=None)
 @given(u64, st.binary(max_size=20), datarefs())
 def test_detached_extents_read_without_the_crc_table(birth: int, tag: bytes,

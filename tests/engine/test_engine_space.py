@@ -215,6 +215,19 @@ def test_vacuum_racing_growth(cart_path: str) -> None:
         assert c.info().free_blocks == free
 
 
+def _fragment(c: Cartridge, n: int, repeat: int, step: int) -> None:
+    """
+    Put C{n} objects "d%05d" of 7 * C{repeat} bytes into bucket "b", then
+    delete every C{step}-th: free space in many small runs.
+    """
+    from cartridge_d.engine import DeleteObject, PutObject
+    from engine_helpers import record
+    make_bucket(c)
+    refs = [store(c, b"%07d" % i * repeat) for i in range(n)]
+    c.commit([PutObject(record("b", "d%05d" % i, r)) for i, r in enumerate(refs)])
+    c.commit([DeleteObject("b", "d%05d" % i) for i in range(0, n, step)])
+    c.commit([])
+
 
 def test_commit_pages_reuse_scattered_free_blocks(cart_path: str) -> None:
     """
@@ -222,14 +235,10 @@ def test_commit_pages_reuse_scattered_free_blocks(cart_path: str) -> None:
     from many runs instead of growing the file (issue 3's benchmark: the
     file grew to 30x its payload while most of it was free but scattered).
     """
-    from cartridge_d.engine import DeleteObject, PutObject
+    from cartridge_d.engine import PutObject
     from engine_helpers import record
     with Cartridge.open(cart_path, blocks=16) as c:
-        make_bucket(c)
-        refs = [store(c, b"%07d" % i * 1170) for i in range(3600)]
-        c.commit([PutObject(record("b", "d%05d" % i, r)) for i, r in enumerate(refs)])
-        c.commit([DeleteObject("b", "d%05d" % i) for i in range(0, 3600, 2)])
-        c.commit([])
+        _fragment(c, 3600, 1170, 2)
         size = os.path.getsize(cart_path)
         free = c.info().free_blocks
         assert free > 2000
@@ -237,4 +246,37 @@ def test_commit_pages_reuse_scattered_free_blocks(cart_path: str) -> None:
                   for i in range(20_000)])
         assert os.path.getsize(cart_path) == size
         assert body(c, "b", "d00001") == b"0000001" * 1170
+    assert check(cart_path, data=True).ok
+
+
+def test_small_commit_is_one_write(cart_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    A commit of a few puts, on a cartridge whose free space is fragmented,
+    writes all its pages (tree nodes and free list run) with one pwrite, so
+    a group-commit leader releases the GIL once for them instead of once per
+    scattered page; the file does not grow for it and stays consistent.
+    """
+    from cartridge_d.engine import PutObject
+    from cartridge_d.engine.blockfile import OsFile
+    from engine_helpers import record
+    with Cartridge.open(cart_path, blocks=16) as c:
+        _fragment(c, 2000, 600, 3)
+        size = os.path.getsize(cart_path)
+        calls: list[int] = []
+        real = OsFile.pwrite
+
+        def counting(self: OsFile, data: bytes, offset: int) -> None:
+            calls.append(offset)
+            real(self, data, offset)
+
+        for n in range(5):
+            bodies = [store(c, b"new%d-%d" % (n, i)) for i in range(10)]
+            monkeypatch.setattr(OsFile, "pwrite", counting)
+            c.commit([PutObject(record("b", "d%05dx" % (i * 199 + n), r))
+                      for i, r in enumerate(bodies)])
+            monkeypatch.setattr(OsFile, "pwrite", real)
+            assert len(calls) == 1
+            calls.clear()
+        assert os.path.getsize(cart_path) == size
+        assert body(c, "b", "d00001") == b"0000001" * 600
     assert check(cart_path, data=True).ok
