@@ -31,6 +31,7 @@ from twisted.logger import Logger
 
 from cartridge_d.objectstore.threads import BlockingFacade, WorkerPool
 from cartridge_d.service.credentials import load_or_generate
+from cartridge_d.service.memory import cap_malloc_arenas
 from cartridge_d.service.options import Options, Settings
 
 
@@ -73,6 +74,8 @@ class ThreadPoolService(service.Service):
 
     def startService(self) -> None:
         super().startService()
+        # Before the workers exist, so that they share arenas (service/memory.py).
+        cap_malloc_arenas()
         self.pool.start()
 
     def stopService(self) -> None:
