@@ -215,14 +215,14 @@ def open_object(cart: Engine, facade: BlockingFacade, query: ObjectQuery) -> Obj
     return ObjectReader(facade, context, view, record, byte_range, head)
 
 
-def _nowait_view(cart: Engine) -> View | None:
+def _nowait_view(cart: Engine) -> AbstractContextManager[View] | None:
     """
     A nowait view of C{cart}, or None if it has no such mode (the
     in-memory cartridge) or its file system refuses it.
     """
     opener = getattr(cart, "nowait_view", None)
-    view: View | None = None if opener is None else opener()
-    return view
+    context: AbstractContextManager[View] | None = None if opener is None else opener()
+    return context
 
 
 def open_object_nowait(cart: Engine, facade: BlockingFacade, query: ObjectQuery
@@ -234,11 +234,11 @@ def open_object_nowait(cart: Engine, facade: BlockingFacade, query: ObjectQuery
     to send): call L{open_object} in the pool then. Errors are those
     L{open_object} raises.
     """
-    view = _nowait_view(cart)
-    if view is None:
+    context = _nowait_view(cart)
+    if context is None:
         return None
     try:
-        with view:  # type: ignore[attr-defined]
+        with context as view:
             record, byte_range = _resolve(view, query)
             first = 0 if byte_range is None else byte_range.first
             length = record.size if byte_range is None else byte_range.length
@@ -257,11 +257,11 @@ def head_object_nowait(cart: Engine, query: ObjectQuery
     L{head_object} in the calling (reactor) thread, never waiting for the
     disk; None if that cannot be done: call L{head_object} in the pool.
     """
-    view = _nowait_view(cart)
-    if view is None:
+    context = _nowait_view(cart)
+    if context is None:
         return None
     try:
-        with view:  # type: ignore[attr-defined]
+        with context as view:
             return _resolve(view, query)
     except WouldBlock:
         return None
