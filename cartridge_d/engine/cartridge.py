@@ -18,7 +18,7 @@ import threading
 import time
 import uuid as uuidlib
 from collections import Counter
-from typing import Callable, Sequence
+from typing import Callable, Sequence, cast
 
 from .blockfile import BlockFile, OsFile, sync_directory
 from .commit import State, write_commit
@@ -38,7 +38,7 @@ from .errors import CartridgeFull, Closed, CorruptCartridge, EngineError
 from .freelist import KIND_FULL, ChainState, FreeListRun, encode_run, replay
 from .freespace import Allocator
 from .header import Header, check_identity, encode_header, read_slots
-from .nowait import NowaitMode, twin_store
+from .nowait import NowaitMode
 from .pages import encode_blob
 from .snapshots import SnapshotEntry, decode_snapshots
 from .store import NodeStore, PageWriter
@@ -98,7 +98,11 @@ class Cartridge:
         self._store = NodeStore(file, bs, cache_pages)
         self._nowait = NowaitMode(file)
         nowait_file = self._nowait.file()
-        self._nowait_store = None if nowait_file is None else twin_store(self._store, nowait_file)
+        self._nowait_store = (
+            None if nowait_file is None
+            # views only pread, which is all a NowaitFile has
+            else self._store.reading_through(cast(BlockFile, nowait_file))
+        )
         replayed = replay(lambda s, n: self._store.read_blob(s, n, PAGE_FREELIST),
                           header.freelist_start, header.freelist_pages)
         self._freelist = ChainState(replayed, header.free_blocks)

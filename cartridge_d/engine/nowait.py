@@ -20,14 +20,11 @@ test-case-name: tests.engine.test_engine_nowait
 
 from __future__ import annotations
 
-import copy
 import errno
 import os
-from typing import cast
 
 from .blockfile import BlockFile, OsFile
 from .errors import WouldBlock
-from .store import NodeStore
 
 #: The errors that mean "this kernel or file system does not do RWF_NOWAIT".
 _REFUSALS = (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS)
@@ -102,18 +99,3 @@ class NowaitFile:
             got += n
         view.release()
         return bytes(buf) if got == length else bytes(buf[:got])
-
-
-def twin_store(store: NodeStore, file: NowaitFile) -> NodeStore:
-    """
-    A L{NodeStore} that shares C{store}'s node cache (the same dict and
-    lock) but reads what the cache misses through C{file}. Nodes it reads
-    are remembered for everyone, as a normal load would.
-
-    (A shallow copy, because the cache is the store's own: a method of
-    L{NodeStore} taking the file to read through would say this better.)
-    """
-    twin = copy.copy(store)
-    # views call only pread, which is all a NowaitFile has
-    twin.file = cast(BlockFile, file)
-    return twin

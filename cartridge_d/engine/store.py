@@ -12,6 +12,7 @@ test-case-name: tests.engine.test_engine_properties
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 
@@ -54,6 +55,17 @@ class NodeStore:
         self._cache: OrderedDict[int, Node] = OrderedDict()
         self._limit = cache_pages
         self._lock = threading.Lock()
+
+    def reading_through(self, file: BlockFile) -> NodeStore:
+        """
+        A store sharing this one's node cache (the same dict and lock, so a
+        node either reads is remembered for both) that reads what the cache
+        misses through C{file}: the nowait view's store reads with
+        C{RWF_NOWAIT} (engine/nowait.py) while commits use this one.
+        """
+        twin = copy.copy(self)
+        twin.file = file
+        return twin
 
     def load(self, ref: Node | int) -> Node:
         if isinstance(ref, Node):
