@@ -120,6 +120,7 @@ class Exchange:
         self._error: S3Error | None = None
         self._expect = False
         self._small = False
+        self._refused = False
         self._answered = False
         self._complete = False
         self._lost = False
@@ -159,7 +160,7 @@ class Exchange:
             checks,
             transport.pauseProducing,
             transport.resumeProducing,
-            self._fail,
+            self._body_refused,
             expected_size=limits.decoded_length(head, length),
             max_size=limits.MAX_PUT_BYTES if route.body is Body.STREAM else None,
         )
@@ -228,7 +229,7 @@ class Exchange:
         """
         The next piece of the (de-chunked) HTTP body.
         """
-        if self._error is not None or self._pipe is None:
+        if self._error is not None or self._pipe is None or self._refused:
             self._discarded += len(data)
             if self._discarded > DISCARD_LIMIT and not self._cut:
                 self._cut = True
@@ -241,11 +242,13 @@ class Exchange:
         The whole HTTP body has been received: finish the exchange.
         """
         self._complete = True
+        if self._refused and self._error is None:
+            return  # the checks of _checks_then_refuse answer
         if self._error is not None or self._pipe is None:
             self._answer_error(self._error or internal_error())
             return
         d = self._pipe.end()
-        d.addCallback(lambda _: Deferred.fromCoroutine(self._run()))
+        d.addCallbacks(lambda _: Deferred.fromCoroutine(self._run()), self._body_refused)
         d.addErrback(self._fail)
 
     # -- phase 3: the handler ----------------------------------------------
@@ -286,6 +289,36 @@ class Exchange:
             log_failure(self._app.log, failure, self.request_id)
 
     # -- errors ------------------------------------------------------------
+
+    def _body_refused(self, failure: Failure) -> None:
+        """
+        The body failed its checks (digest, length, framing, signature).
+
+        A streamed body's session was opened before its first byte, so the
+        bucket and owner were checked first and their errors win.  A small
+        body is collected before its one hop, so those checks have not run
+        yet: run them now, and answer the body's error only if they pass.
+        A PUT then gets the same answer whichever way its body came
+        (NoSuchBucket for a missing bucket, not BadDigest).
+        """
+        if self._error is not None or self._refused:
+            return
+        route = self.route
+        if not self._small or route is None or route.open_sink is None:
+            self._fail(failure)
+            return
+        self._refused = True
+        d = Deferred.fromCoroutine(self._checks_then_refuse(route, failure))
+        d.addErrback(self._fail)
+
+    async def _checks_then_refuse(self, route: Route, failure: Failure) -> None:
+        assert route.open_sink is not None
+        try:
+            self._sink = await route.open_sink(self._call())
+        except Exception:
+            self._fail(Failure())
+            return
+        self._fail(failure)  # which also gives the session back
 
     def _fail(self, failure: Failure) -> None:
         """

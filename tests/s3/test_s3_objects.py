@@ -264,3 +264,22 @@ def test_small_put_refusals_store_nothing() -> None:
     reply = h.put("bkt", "k", b"data", headers={"Content-MD5": bad_md5})
     assert reply.status == 400 and b"BadDigest" in reply.body
     assert h.call("HEAD", "/bkt/k").status == 404
+
+
+
+def test_small_put_bucket_errors_come_before_body_errors() -> None:
+    """
+    A small PUT whose body does not hash to its signed
+    x-amz-content-sha256, into a bucket that does not exist, is
+    NoSuchBucket (as for a large body, whose bucket is checked before the
+    body is read), not XAmzContentSHA256Mismatch; into an existing bucket
+    it is XAmzContentSHA256Mismatch; nothing is stored either way.
+    """
+    h = S3Harness()
+    h.mkbucket("bkt")
+    for bucket, status, code in (("nobkt", 404, b"NoSuchBucket"),
+                                 ("bkt", 400, b"XAmzContentSHA256Mismatch")):
+        raw = h.sign("PUT", f"/{bucket}/k", b"original")
+        reply = h.send(raw[: -len(b"original")] + b"tampered")
+        assert reply.status == status and code in reply.body, reply.body
+    assert h.call("HEAD", "/bkt/k").status == 404
