@@ -42,7 +42,7 @@ from .nowait import NowaitMode
 from .pages import encode_blob
 from .snapshots import SnapshotEntry, decode_snapshots
 from .store import NodeStore, PageWriter
-from .txn import (
+from .operations import (
     CreateSnapshot,
     DeleteBucket,
     DropSnapshot,
@@ -51,8 +51,8 @@ from .txn import (
     PutBucket,
     ReleaseDetached,
     Touch,
-    Txn,
 )
+from .txn import Txn
 from .view import View
 from .writer import Writer
 from .types import (

@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Callable, Sequence
 
-from .txn import prepare as prepare_ops
+from .operations import prepare as prepare_ops
 
 
 #: The longest a new leader waits for the last batch's threads to come
@@ -69,7 +69,7 @@ class CommitQueue:
     C{run_batch} sets each request's results or error and must not raise.
     C{prepare} runs in the submitting thread, before the request queues:
     whatever it computes is not computed by the leader, whose work is the
-    serial part of a group commit (L{cartridge_d.engine.txn.prepare}).
+    serial part of a group commit (L{cartridge_d.engine.operations.prepare}).
     """
 
     def __init__(self, run_batch: Callable[[list[Request]], None], max_batch: int = 4096,

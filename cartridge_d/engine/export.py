@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from . import btree
 from .codec import decode_object, seq_of
 from .constants import KIND_OBJECT
-from .txn import ImportObject
+from .operations import ImportObject
 from .types import DataRef
 from .view import View, read_segment
 

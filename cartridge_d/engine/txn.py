@@ -17,7 +17,7 @@ test-case-name: tests.engine.test_engine_api
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Sequence, Union
+from typing import Callable, Iterator
 
 from . import btree
 from .btree import Node
@@ -50,6 +50,18 @@ from .errors import (
     PreconditionFailed,
 )
 from .freespace import Allocator, Pending
+from .operations import (
+    CreateSnapshot,
+    DeleteBucket,
+    DropSnapshot,
+    ImportObject,
+    KeepDetached,
+    Operation,
+    PreparedPut,
+    PutBucket,
+    ReleaseDetached,
+    Touch,
+)
 from .pages import Overflow, Value
 from .snapshots import SnapshotEntry
 from .store import NodeStore
@@ -63,94 +75,6 @@ from .types import (
     ObjectRecord,
     PutObject,
 )
-
-
-@dataclass(frozen=True)
-class PutBucket:
-    rec: BucketRecord
-    replace: bool = False
-
-
-@dataclass(frozen=True)
-class DeleteBucket:
-    name: str
-
-
-@dataclass(frozen=True)
-class KeepDetached:
-    ref: DataRef
-    owner_tag: bytes
-
-
-@dataclass(frozen=True)
-class ReleaseDetached:
-    ref: DataRef
-
-
-@dataclass(frozen=True)
-class CreateSnapshot:
-    name: str
-    created_ns: int
-
-
-@dataclass(frozen=True)
-class DropSnapshot:
-    name: str
-
-
-@dataclass(frozen=True)
-class ImportObject:
-    """
-    Store C{rec} at version sequence C{seq} as is (snapshot export).
-    """
-
-    rec: ObjectRecord
-    seq: int
-
-
-@dataclass(frozen=True)
-class Touch:
-    """
-    Commit even though no catalog entry changes (vacuum's new size).
-    """
-
-
-@dataclass(frozen=True)
-class PreparedPut:
-    """
-    A L{PutObject} whose record the submitting thread has already encoded
-    (L{prepare}). The group-commit leader applies every request of a batch
-    one after the other while the other threads wait for the GIL, so work
-    moved to the submitting threads, which run while the leader waits for
-    its syncs, shortens every batch. C{encoded} is used only if the record
-    goes in unchanged (not given a version id by a versioned bucket).
-    """
-
-    op: PutObject
-    encoded: bytes
-
-
-Operation = Union[PutObject, DeleteObject, PutBucket, DeleteBucket, KeepDetached,
-                  ReleaseDetached, CreateSnapshot, DropSnapshot, ImportObject, Touch,
-                  PreparedPut]
-
-
-def prepare(ops: Sequence[object]) -> Sequence[object]:
-    """
-    The operations of one request with what can be computed before the
-    commit already computed: each L{PutObject} becomes a L{PreparedPut}.
-    A record that fails to encode is left as it is, so that the commit
-    raises for it exactly as it would have.
-    """
-    out: list[object] = []
-    for op in ops:
-        if type(op) is PutObject:
-            try:
-                op = PreparedPut(op, encode_object(op.rec))
-            except Exception:
-                pass
-        out.append(op)
-    return out
 
 
 def object_versions(load: Callable[[Node | int], Node], root: btree.Ref,

@@ -18,7 +18,7 @@ from cartridge_d.engine import Cartridge, Fuses, PutObject, check
 from cartridge_d.engine import blockfile
 from cartridge_d.engine.blockfile import OsFile, start_writeback, write_durably
 from cartridge_d.engine.codec import encode_object
-from cartridge_d.engine.txn import PreparedPut, prepare
+from cartridge_d.engine.operations import PreparedPut, prepare
 from cartridge_d.engine.types import DataRef
 from cartridge_d.engine.writer import WRITEBACK_AFTER_BYTES
 from engine_faults import FaultyFile
