@@ -19,84 +19,34 @@ parent that has room (B*-style), which is rewritten anyway by copy-on-write,
 and splits only when neither has: random inserts leave leaves about 85%
 full instead of about 65%.
 
+The node type and the packing of entries into leaves of a given size are in
+L{cartridge_d.engine.nodes}; this module has the descents.
+
 test-case-name: tests.engine.test_engine_properties
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import Any, Callable, Iterator, Protocol, Union
+from typing import Any, Callable, Iterator
 
 from .codec import Key
+from .nodes import (
+    Node,
+    Ref,
+    TreeContext,
+    branch_size,
+    joined,
+    leaf_enc,
+    new_node,
+    repack,
+    split_branch,
+    split_leaf,
+)
 from .pages import Overflow, Value, branch_entry_size, flat_key, leaf_entry, rehead
 
-
-class Node:
-    """
-    A B+tree node: a leaf (keys and values) or a branch (separator keys and
-    children, where child i holds keys in [keys[i-1], keys[i])). Children are
-    page numbers or in-memory Nodes not yet written.
-    """
-
-    __slots__ = ("leaf", "keys", "vals", "page", "birth", "size", "enc", "gen")
-
-    def __init__(self, leaf: bool, keys: list[Key], vals: list[Any], page: int | None,
-                 birth: int, size: int, enc: list[bytes] | None = None) -> None:
-        self.leaf = leaf
-        self.keys = keys
-        #: leaf: list of Value; branch: list of child page numbers or Nodes
-        self.vals = vals
-        self.page = page
-        self.birth = birth
-        #: the encoded payload size (leaves: exact; branches: an upper bound)
-        self.size = size
-        #: leaf only: each entry's encoding, its key prefix-compressed
-        #: against the previous entry's (docs/format.md, "Nodes")
-        self.enc = enc
-        #: the undo generation that created this unwritten node (see put)
-        self.gen = -1
-
-
-def _new(tx: "TreeContext", leaf: bool, keys: list[Key], vals: list[Any], size: int,
-         enc: list[bytes] | None = None) -> Node:
-    node = Node(leaf, keys, vals, None, tx.txn, size, enc)
-    node.gen = tx.gen
-    return node
-
-
-def _enc(node: Node) -> list[bytes]:
-    assert node.enc is not None
-    return node.enc
-
-
-#: A root or child: an unwritten Node, a page number, or None (empty tree).
-Ref = Union[Node, int, None]
-
-
-class TreeContext(Protocol):
-    """
-    What the algorithms need from the transaction that runs them.
-    """
-
-    txn: int
-    capacity: int
-    max_entry: int
-    #: Unwritten nodes made in this generation may be changed in place: no
-    #: undo mark (L{cartridge_d.engine.txn.Txn.mark}) can reach them.
-    gen: int
-
-    def load(self, ref: Node | int) -> Node: ...
-
-    def retire(self, node: Node) -> None:
-        """
-        C{node} is replaced by a copy: free its page if it has one.
-        """
-
-    def free_overflow(self, value: Overflow) -> None: ...
-
-
-def branch_size(keys: list[Key]) -> int:
-    return 8 + sum(branch_entry_size(k) for k in keys)
+__all__ = ["Node", "Ref", "TreeContext", "branch_size", "delete", "dirty_nodes", "get", "put",
+           "scan", "seek"]
 
 
 def get(load: Callable[[Node | int], Node], root: Ref, key: Key) -> Value | None:
@@ -152,102 +102,6 @@ def scan(load: Callable[[Node | int], Node], root: Ref, start: Key) -> Iterator[
             return
 
 
-def _pack(tx: TreeContext, keys: list[Key], vals: list[Value], enc: list[bytes],
-          want: int, first: int | None = None) -> list[Node]:
-    """
-    C{want} leaves (more if they do not fit) holding C{keys} in order
-    (C{enc} encoded as one run, its first entry uncompressed), of about
-    equal size, or the first one C{first} bytes full. Each leaf's first
-    entry is re-encoded uncompressed; no entry is over a third of a page,
-    so every leaf fits.
-    """
-    cap = tx.capacity
-    out: list[Node] = []
-    remaining = sum(map(len, enc))
-    start, n = 0, len(keys)
-    while True:
-        head = rehead(enc[start], b"", keys[start]) if start else enc[start]
-        rest = remaining - len(enc[start]) + len(head)
-        left = want - len(out)
-        if (left <= 1 and rest <= cap) or start == n - 1:
-            out.append(_new(tx, True, keys[start:], vals[start:], rest,
-                            [head] + enc[start + 1:]))
-            return out
-        target = first if first is not None and not out else rest // max(left, 1)
-        acc, end = len(head), start + 1
-        # cut at the entry boundary nearest the target, never past a page,
-        # and before the last piece late enough that the rest fits in one
-        while end < n - 1 and acc + len(enc[end]) <= cap:
-            if acc + len(enc[end]) // 2 > target and (
-                    left > 2 or _tail(keys, enc, end, rest - acc) <= cap):
-                break
-            acc += len(enc[end])
-            end += 1
-        out.append(_new(tx, True, keys[start:end], vals[start:end], acc,
-                        [head] + enc[start + 1:end]))
-        remaining -= acc - len(head) + len(enc[start])
-        start = end
-
-
-def _tail(keys: list[Key], enc: list[bytes], start: int, size: int) -> int:
-    """
-    The size of the entries from C{start} (C{size} bytes as encoded) as a
-    leaf of their own: the first one re-encoded uncompressed.
-    """
-    return size - len(enc[start]) + len(rehead(enc[start], b"", keys[start]))
-
-
-def _joined(left: Node, right: Node) -> tuple[list[Key], list[Value], list[bytes], int]:
-    """
-    The entries of two neighbouring leaves as one run (the right one's
-    first entry re-encoded after the left one's last), and their size.
-    """
-    enc = _enc(right)
-    head = rehead(enc[0], flat_key(left.keys[-1]), right.keys[0])
-    return (left.keys + right.keys, left.vals + right.vals, _enc(left) + [head] + enc[1:],
-            left.size + right.size - len(enc[0]) + len(head))
-
-
-def _split_leaf(tx: TreeContext, node: Node, append: bool) -> list[Node]:
-    """
-    Split an overfull leaf by bytes: in the middle, or, when keys are being
-    appended at its end, leaving the left leaf full, so sequential inserts
-    fill pages instead of leaving them half empty.
-    """
-    first = (tx.capacity * 15) // 16 if append else None
-    return _pack(tx, node.keys, node.vals, _enc(node), 2, first)
-
-
-def _split(tx: TreeContext, node: Node) -> list[tuple[Key | None, Node]]:
-    """
-    Split an overfull branch in two by bytes, in the middle.
-    """
-    if node.size <= tx.capacity or len(node.keys) < 2:
-        return [(None, node)]
-    keys, vals = node.keys, node.vals
-    target = node.size // 2
-    sizes = [branch_entry_size(k) for k in keys]
-    acc, m = 8, 0
-    while m < len(keys) - 1 and acc + sizes[m] <= target:
-        acc += sizes[m]
-        m += 1
-    left = _new(tx, False, keys[:m], vals[:m + 1], branch_size(keys[:m]))
-    right = _new(tx, False, keys[m + 1:], vals[m + 1:], branch_size(keys[m + 1:]))
-    return [(None, left), (keys[m], right)]
-
-
-def _repack(tx: TreeContext, nodes: list[Node], want: int) -> list[Node]:
-    """
-    The entries of neighbouring leaves C{nodes} packed into C{want} leaves
-    of about equal size (more if they do not fit).
-    """
-    run = nodes[0]
-    for node in nodes[1:]:
-        keys, vals, enc, size = _joined(run, node)
-        run = Node(True, keys, vals, None, 0, size, enc)
-    return _pack(tx, run.keys, run.vals, _enc(run), want)
-
-
 def _overflow(tx: TreeContext, nk: list[Key], nv: list[Any], i: int, append: bool) -> int:
     """
     Child C{i} of a branch (C{nk}, C{nv}, changed in place) is an overfull
@@ -265,14 +119,14 @@ def _overflow(tx: TreeContext, nk: list[Key], nv: list[Any], i: int, append: boo
             sib = tx.load(nv[j])
             if child.size + sib.size <= 2 * cap - cap // 32:
                 lo = min(i, j)
-                pieces = _repack(tx, [tx.load(nv[lo]), tx.load(nv[lo + 1])], 2)
+                pieces = repack(tx, [tx.load(nv[lo]), tx.load(nv[lo + 1])], 2)
                 if len(pieces) == 2:
                     return _replace(tx, nk, nv, lo, lo + 2, pieces)
     if append:
-        return _replace(tx, nk, nv, i, i + 1, _split_leaf(tx, child, True))
+        return _replace(tx, nk, nv, i, i + 1, split_leaf(tx, child, True))
     lo, hi = max(0, i - 1), min(len(nv), i + 2)
     nodes = [tx.load(nv[k]) for k in range(lo, hi)]
-    return _replace(tx, nk, nv, lo, hi, _repack(tx, nodes, len(nodes) + 1))
+    return _replace(tx, nk, nv, lo, hi, repack(tx, nodes, len(nodes) + 1))
 
 
 def _replace(tx: TreeContext, nk: list[Key], nv: list[Any], lo: int, hi: int,
@@ -300,9 +154,9 @@ def _put_leaf(tx: TreeContext, node: Node, key: Key, value: Value) -> Node:
     i = bisect_left(keys, key)
     own = node.gen == tx.gen
     if own:
-        nk, nv, ne = keys, node.vals, _enc(node)
+        nk, nv, ne = keys, node.vals, leaf_enc(node)
     else:
-        nk, nv, ne = list(keys), list(node.vals), list(_enc(node))
+        nk, nv, ne = list(keys), list(node.vals), list(leaf_enc(node))
     prev = flat_key(nk[i - 1]) if i else b""
     flat = flat_key(key)
     entry = leaf_entry(prev, key, value, tx.max_entry, flat)
@@ -326,7 +180,7 @@ def _put_leaf(tx: TreeContext, node: Node, key: Key, value: Value) -> Node:
         node.size = size
         return node
     tx.retire(node)
-    return _new(tx, True, nk, nv, size, ne)
+    return new_node(tx, True, nk, nv, size, ne)
 
 
 def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key | None, Node]]:
@@ -362,8 +216,8 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
         new = node
     else:
         tx.retire(node)
-        new = _new(tx, False, nk, nv, size)
-    return _split(tx, new)
+        new = new_node(tx, False, nk, nv, size)
+    return split_branch(tx, new)
 
 
 def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
@@ -372,21 +226,21 @@ def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
     """
     if root is None:
         entry = leaf_entry(b"", key, value, tx.max_entry)
-        return _new(tx, True, [key], [value], len(entry), [entry])
+        return new_node(tx, True, [key], [value], len(entry), [entry])
     node = tx.load(root)
     parts: list[tuple[Key | None, Node]]
     if node.leaf:
         leaf = _put_leaf(tx, node, key, value)
         if leaf.size <= tx.capacity:
             return leaf
-        pieces = _split_leaf(tx, leaf, leaf.keys[-1] == key)
+        pieces = split_leaf(tx, leaf, leaf.keys[-1] == key)
         parts = [(p.keys[0] if j else None, p) for j, p in enumerate(pieces)]
     else:
         parts = _put(tx, node, key, value)
     while len(parts) > 1:
         keys = [sep for sep, _ in parts[1:] if sep is not None]
-        node = _new(tx, False, keys, [n for _, n in parts], branch_size(keys))
-        parts = _split(tx, node)
+        node = new_node(tx, False, keys, [n for _, n in parts], branch_size(keys))
+        parts = split_branch(tx, node)
     return parts[0][1]
 
 
@@ -400,15 +254,15 @@ def _merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> int:
     right = tx.load(nv[left_i + 1])
     sep = nk[left_i]
     if left.leaf:
-        keys, vals, enc, size = _joined(left, right)
+        keys, vals, enc, size = joined(left, right)
         if size > tx.capacity:
             return 0
-        merged = _new(tx, True, keys, vals, size, enc)
+        merged = new_node(tx, True, keys, vals, size, enc)
     else:
         size = left.size + right.size - 8 + branch_entry_size(sep)
         if size > tx.capacity:
             return 0
-        merged = _new(tx, False, left.keys + [sep] + right.keys, left.vals + right.vals, size)
+        merged = new_node(tx, False, left.keys + [sep] + right.keys, left.vals + right.vals, size)
     tx.retire(left)
     tx.retire(right)
     nv[left_i:left_i + 2] = [merged]
@@ -437,9 +291,9 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
             tx.retire(node)
             return None, old
         if own:
-            nk, nv, ne = keys, node.vals, _enc(node)
+            nk, nv, ne = keys, node.vals, leaf_enc(node)
         else:
-            nk, nv, ne = list(keys), list(node.vals), list(_enc(node))
+            nk, nv, ne = list(keys), list(node.vals), list(leaf_enc(node))
         size = node.size - len(ne[i])
         del nk[i], nv[i], ne[i]
         if i < len(ne):
@@ -450,7 +304,7 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
             node.size = size
             return node, old
         tx.retire(node)
-        return _new(tx, True, nk, nv, size, ne), old
+        return new_node(tx, True, nk, nv, size, ne), old
     i = bisect_right(keys, key)
     child, old = _delete(tx, tx.load(node.vals[i]), key)
     if old is None:
@@ -474,7 +328,7 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
         node.size = size
         return node, old
     tx.retire(node)
-    return _new(tx, False, nk, nv, size), old
+    return new_node(tx, False, nk, nv, size), old
 
 
 def delete(tx: TreeContext, root: Ref, key: Key) -> tuple[Ref, Value | None]:
