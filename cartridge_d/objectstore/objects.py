@@ -130,14 +130,14 @@ class ObjectReader:
         """
         The offset of the first byte to send.
         """
-        return 0 if self.byte_range is None else self.byte_range.first
+        return _span(self.record, self.byte_range)[0]
 
     @property
     def length(self) -> int:
         """
         The number of bytes to send.
         """
-        return self.record.size if self.byte_range is None else self.byte_range.length
+        return _span(self.record, self.byte_range)[1]
 
     def whole(self) -> bytes | None:
         """
@@ -188,6 +188,15 @@ def _resolve(view: View, query: ObjectQuery) -> tuple[ObjectRecord, ByteRange | 
     return record, parse_range(query.range_header, record.size)
 
 
+def _span(record: ObjectRecord, byte_range: ByteRange | None) -> tuple[int, int]:
+    """
+    The first byte to send and how many: the range's, or the whole body's.
+    """
+    if byte_range is None:
+        return 0, record.size
+    return byte_range.first, byte_range.length
+
+
 def open_object(cart: Engine, facade: BlockingFacade, query: ObjectQuery) -> ObjectReader:
     """
     Resolve a GET and read its first bytes (pool thread): a reader over
@@ -202,8 +211,7 @@ def open_object(cart: Engine, facade: BlockingFacade, query: ObjectQuery) -> Obj
     view = context.__enter__()
     try:
         record, byte_range = _resolve(view, query)
-        first = 0 if byte_range is None else byte_range.first
-        length = record.size if byte_range is None else byte_range.length
+        first, length = _span(record, byte_range)
         with engine_errors(record.bucket, record.key):
             head = view.read(record, first, min(length, FIRST_READ)) if length else b""
     except BaseException:
@@ -240,8 +248,7 @@ def open_object_nowait(cart: Engine, facade: BlockingFacade, query: ObjectQuery
     try:
         with context as view:
             record, byte_range = _resolve(view, query)
-            first = 0 if byte_range is None else byte_range.first
-            length = record.size if byte_range is None else byte_range.length
+            first, length = _span(record, byte_range)
             if length > NOWAIT_MAX:
                 return None
             with engine_errors(record.bucket, record.key):

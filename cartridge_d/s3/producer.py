@@ -1,21 +1,33 @@
 """
 Streaming a response body from the object store to the client.
 
-L{BodyProducer} is an C{IPushProducer} registered with C{streaming=True}:
-it asks its L{BodySource} for one slice (L{SLICE} bytes, read in the
-thread pool by the source) at a time, writes it, and asks for the next one,
-unless the transport has paused it because the client reads slowly, in
-which case the next read waits for C{resumeProducing}.  At most one slice
-is in flight, so memory per GET stays at about one slice whatever the
-object size.  Reads stop when the client goes away (C{stopProducing}, or
-the request's C{notifyFinish} failing).
+L{BodyProducer} is an C{IPushProducer} registered with C{streaming=True}.
+It reads its L{BodySource} one slice (L{SLICE} bytes, read in the thread
+pool by the source) at a time and reads one slice ahead: while the
+transport sends a slice, the next one is already being read, so the disk
+read and the socket overlap instead of taking turns.  A slice that arrives
+while the transport has paused the producer (the client reads slowly)
+waits in the producer until C{resumeProducing}, and no further read starts
+until it is written.  So at most two slices are held per GET (one in the
+transport's buffer, one read ahead or being read), whatever the object
+size.
+
+twisted.web's transport pauses a streaming producer as soon as its buffer
+passes 64 KiB, and resumes it only once the buffer is empty; a slice is
+written at that moment, so the transport never copies it to join it with
+what was left (its C{doWrite} does that for a non-empty buffer).
+
+Reads stop when the client goes away (C{stopProducing}, or the request's
+C{notifyFinish} failing).  The source is closed only after the read in
+flight, if any, has fired: the source's view must stay pinned while a pool
+thread reads through it.
 
 A client that stops reading altogether would keep the producer paused
 forever (twisted.web turns the idle timeout off while a response is being
 produced), so a paused producer arms a stall timer and aborts the
 connection when it fires.
 
-test-case-name: tests.s3.test_s3_producer
+test-case-name: tests.s3.test_s3_large_producer
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ from zope.interface import implementer
 
 from cartridge_d.s3.call import BodySource, Clock, DelayedCall
 
-#: Bytes read from the store and written per step.
+#: Bytes read from the store and written per step (docs/perf-large.md).
 SLICE = 1024 * 1024
 
 #: Seconds a client may leave a response unread before it is dropped.
@@ -40,6 +52,8 @@ STALL_TIMEOUT = 300.0
 class BodyProducer:
     """
     Writes C{source} to C{request}, then finishes it.
+
+    Thread contract: every method runs in the reactor thread.
 
     @ivar sent: bytes written so far.
     """
@@ -67,6 +81,9 @@ class BodyProducer:
         self._paused = False
         self._reading = False
         self._stopped = False
+        self._closed = False
+        self._ready: bytes | None = None
+        self._asked = 0
         self._stall: DelayedCall | None = None
         self.sent = 0
 
@@ -76,27 +93,74 @@ class BodyProducer:
         """
         self._request.registerProducer(self, True)
         self._request.notifyFinish().addErrback(self._lost)
-        self._next()
+        self._pump()
 
     # IPushProducer
 
     def pauseProducing(self) -> None:
-        """The client is not keeping up: read no further for now."""
+        """The client is not keeping up: write no further for now."""
         self._paused = True
         if self._stall is None and not self._stopped:
             self._stall = self._clock.callLater(self._stall_timeout, self._stalled)
 
     def resumeProducing(self) -> None:
-        """The client caught up: carry on reading."""
+        """The client caught up: write what was read ahead, read on."""
         self._paused = False
         self._cancel_stall()
-        self._next()
+        self._pump()
 
     def stopProducing(self) -> None:
         """The connection is going away: stop reading for good."""
         self._finish(Failure(ConnectionError("client went away")))
 
     # internals
+
+    def _pump(self) -> None:
+        """
+        Write the slice read ahead if the transport wants it, then start
+        the next read if none is in flight or waiting; finish once every
+        byte is written.
+        """
+        if self._stopped:
+            return
+        if self._ready is not None and not self._paused:
+            data, self._ready = self._ready, None
+            self.sent += len(data)
+            self._request.write(data)
+            if self._stopped:
+                return
+        if self._reading or self._ready is not None:
+            return
+        remaining = self._source.length - self._asked
+        if remaining > 0:
+            self._reading = True
+            length = min(SLICE, remaining)
+            offset, self._asked = self._asked, self._asked + length
+            self._source.read(offset, length).addCallbacks(self._got, self._read_failed)
+        elif self.sent >= self._source.length:
+            self._complete()
+
+    def _got(self, data: bytes) -> None:
+        self._reading = False
+        if self._stopped:
+            self._close_source()
+            return
+        if not data:
+            self._finish(Failure(EOFError("object shorter than its record")))
+            self._abort()
+            return
+        self._ready = data
+        self._pump()
+
+    def _read_failed(self, failure: Failure) -> None:
+        self._reading = False
+        if self._stopped:
+            self._close_source()
+            return
+        # The status line is sent: the only honest signal left is to cut
+        # the connection, so the client sees a short body, not bad bytes.
+        self._finish(failure)
+        self._abort()
 
     def _cancel_stall(self) -> None:
         if self._stall is not None:
@@ -114,50 +178,26 @@ class BodyProducer:
     def _lost(self, failure: Failure) -> None:
         self._finish(failure)
 
-    def _next(self) -> None:
-        if self._stopped or self._paused or self._reading:
-            return
-        remaining = self._source.length - self.sent
-        if remaining <= 0:
-            self._complete()
-            return
-        self._reading = True
-        d = self._source.read(self.sent, min(SLICE, remaining))
-        d.addCallbacks(self._got, self._read_failed)
-
-    def _got(self, data: bytes) -> None:
-        self._reading = False
-        if self._stopped:
-            return
-        if not data:
-            self._finish(Failure(EOFError("object shorter than its record")))
-            self._abort()
-            return
-        self.sent += len(data)
-        self._request.write(data)
-        self._next()
-
-    def _read_failed(self, failure: Failure) -> None:
-        self._reading = False
-        if self._stopped:
-            return
-        # The status line is sent: the only honest signal left is to cut
-        # the connection, so the client sees a short body, not bad bytes.
-        self._finish(failure)
-        self._abort()
-
     def _abort(self) -> None:
         transport = getattr(self._request, "transport", None)
         if transport is not None:
             transport.abortConnection()
 
+    def _close_source(self) -> None:
+        """
+        Release the source once no read is in flight (a pool thread may
+        still be reading through its view otherwise).
+        """
+        if not self._closed and not self._reading:
+            self._closed = True
+            self._ready = None
+            self._source.close()
+
     def _complete(self) -> None:
-        if self._stopped:
-            return
         self._stopped = True
         self._cancel_stall()
         self._request.unregisterProducer()
-        self._source.close()
+        self._close_source()
         self._request.finish()
         self._on_done(None)
 
@@ -170,5 +210,5 @@ class BodyProducer:
             self._request.unregisterProducer()
         except Exception:
             pass
-        self._source.close()
+        self._close_source()
         self._on_done(failure)
