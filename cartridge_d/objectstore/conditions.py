@@ -17,6 +17,7 @@ test-case-name: tests.objectstore.test_validation
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from email.utils import format_datetime, parsedate_to_datetime
 from datetime import datetime, timezone
 
@@ -43,7 +44,17 @@ def http_date(ns: int) -> str:
     """
     Nanoseconds since the epoch as an RFC 1123 date (Last-Modified).
     """
-    stamp = datetime.fromtimestamp(ns // 1_000_000_000, tz=timezone.utc)
+    return _http_date(ns // 1_000_000_000)
+
+
+@lru_cache(maxsize=1024)
+def _http_date(second: int) -> str:
+    """
+    One whole second as an RFC 1123 date, formatted once: every GET and
+    HEAD sends one, and objects written together share their second
+    (formatting took ~5% of a small GET's reactor time).
+    """
+    stamp = datetime.fromtimestamp(second, tz=timezone.utc)
     return format_datetime(stamp, usegmt=True)
 
 

@@ -25,8 +25,18 @@ from cartridge_d.s3.head import RequestHead
 from cartridge_d.s3.upload import Check, Decoder, Identity
 
 
-def _header_pairs(head: RequestHead) -> list[tuple[str, str]]:
-    return [(name, value) for name, values in head.headers.items() for value in values]
+def _checksum_headers(head: RequestHead) -> list[tuple[str, str]]:
+    """
+    The C{x-amz-*} (name, value) pairs, in order: all that
+    L{checksums.checksum_spec} looks at (C{x-amz-checksum-*},
+    C{x-amz-trailer}), without copying every other header of every request.
+    """
+    return [
+        (name, value)
+        for name, values in head.headers.items()
+        if name.startswith("x-amz-")
+        for value in values
+    ]
 
 
 class PayloadSha256:
@@ -148,7 +158,7 @@ def body_checks(head: RequestHead, auth: AuthResult, streamed: bool) -> list[Che
     md5 = head.header("content-md5")
     if md5 is not None:
         found.append(ContentMd5(checksums.parse_content_md5(md5)))
-    spec = checksums.checksum_spec(_header_pairs(head))
+    spec = checksums.checksum_spec(_checksum_headers(head))
     if spec is not None:
         found.append(FlexibleChecksum(spec))
     return found
@@ -161,7 +171,7 @@ def expected_checksums(head: RequestHead, trailers: dict[str, str]) -> tuple[tup
 
     @raise AuthError: InvalidRequest for a malformed or missing value.
     """
-    spec = checksums.checksum_spec(_header_pairs(head))
+    spec = checksums.checksum_spec(_checksum_headers(head))
     if spec is None:
         return ()
     value = spec.expected

@@ -8,7 +8,9 @@ L{Exchange} is the state machine behind L{cartridge_d.s3.request.S3Request}:
     is answered at once with C{Connection: close} and the body, if any, is
     read and dropped (the connection is cut past L{DISCARD_LIMIT}); no
     C{100 Continue} is ever sent for a refused request.
- 2. B{body}: every body goes through an L{UploadPipe}.  Streaming routes
+ 2. B{body}: every body goes through an L{UploadPipe}, except the
+    empty one of a route that takes none (most GETs and HEADs), whose
+    checks run when the request completes, without a pipe.  Streaming routes
     open their sink first (the object store checks the bucket and the
     permission there) and only then answer C{Expect: 100-continue}; their
     body flows into the sink with backpressure.  A small body (at most
@@ -47,7 +49,7 @@ from cartridge_d.s3.head import RequestHead, parse_head
 from cartridge_d.s3.producer import BodyProducer
 from cartridge_d.s3.respond import log_failure, write_error, write_response
 from cartridge_d.s3.routing import Body, Route, find_route
-from cartridge_d.s3.upload import UploadPipe
+from cartridge_d.s3.upload import Check, Identity, UploadPipe
 
 #: Body bytes of a refused request read and dropped before the connection
 #: is cut instead.
@@ -117,6 +119,7 @@ class Exchange:
         self._pipe: UploadPipe | None = None
         self._sink: Any = None
         self._buffer: BufferSink | None = None
+        self._empty_checks: list[Check] | None = None
         self._error: S3Error | None = None
         self._expect = False
         self._small = False
@@ -153,6 +156,12 @@ class Exchange:
             checks = body_checks(head, self._auth, route.body is Body.STREAM)
         except Exception:
             self._fail(Failure())
+            return
+        if route.body is Body.NONE and length == 0 and isinstance(decoder, Identity):
+            # GET, HEAD, DELETE...: no byte will arrive, so no pipe; the
+            # checks see the empty body when the request completes.
+            self._empty_checks = checks
+            self._continue()
             return
         transport = self._request.transport
         self._pipe = UploadPipe(
@@ -244,6 +253,9 @@ class Exchange:
         self._complete = True
         if self._refused and self._error is None:
             return  # the checks of _checks_then_refuse answer
+        if self._empty_checks is not None and self._error is None:
+            self._run_bodyless(self._empty_checks)
+            return
         if self._error is not None or self._pipe is None:
             self._answer_error(self._error or internal_error())
             return
@@ -253,8 +265,22 @@ class Exchange:
 
     # -- phase 3: the handler ----------------------------------------------
 
+    def _run_bodyless(self, checks: list[Check]) -> None:
+        """
+        Verify the empty body of a request that has none, then run its
+        handler, with no pipe and no Deferred in between (most GETs and
+        HEADs); a failed check is answered as the pipe would answer it.
+        """
+        try:
+            for check in checks:
+                check.verify({})
+        except Exception:
+            self._fail(Failure())
+            return
+        Deferred.fromCoroutine(self._run()).addErrback(self._fail)
+
     async def _run(self) -> None:
-        assert self.route is not None and self._pipe is not None
+        assert self.route is not None
         if self._lost:
             self._abort_sink()
             return
@@ -263,10 +289,11 @@ class Exchange:
         if self._buffer is not None:
             changes["body"] = self._buffer.value()
         if self._sink is not None:
+            assert self._pipe is not None
             changes["sink"] = self._sink
             changes["upload"] = limits.received(self._pipe)
             self._handed_over = True
-        elif self._small and self.route.small is not None:
+        elif self._small and self.route.small is not None and self._pipe is not None:
             changes["upload"] = limits.received(self._pipe)
             handler = self.route.small
         response = await handler(self._call(**changes))
