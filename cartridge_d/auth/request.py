@@ -12,6 +12,8 @@ test-case-name: tests.auth.test_auth_botocore
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Mapping, Sequence
 from urllib.parse import unquote_to_bytes
 
 __all__ = ["AuthRequest"]
@@ -57,16 +59,33 @@ class AuthRequest:
             virtual_host_bucket,
         )
 
+    @cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        by_name: dict[str, list[str]] = {}
+        for name, value in self.headers:
+            values = by_name.get(name)
+            if values is None:
+                by_name[name] = [value]
+            else:
+                values.append(value)
+        return by_name
+
+    def header_map(self) -> Mapping[str, Sequence[str]]:
+        """
+        Lower-case name -> every value, in received order; built once per
+        request (a signature check looks up each signed header and the
+        x-amz-* names, and scanning the pairs each time cost more).
+        """
+        return self._by_name
+
     def header_values(self, name: str) -> list[str]:
         """Every value of header C{name} (lower-case), in received order."""
-        return [v for n, v in self.headers if n == name]
+        return list(self._by_name.get(name, ()))
 
     def header(self, name: str) -> str | None:
         """The first value of header C{name} (lower-case), or None."""
-        for n, v in self.headers:
-            if n == name:
-                return v
-        return None
+        values = self._by_name.get(name)
+        return values[0] if values else None
 
     def query_pairs(self) -> list[tuple[bytes, bytes | None]]:
         """

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Sequence
 
 from cartridge_d.auth._time import check_skew, iso_z, parse_amz_date, parse_http_date, utc, MAX_SKEW
 from cartridge_d.auth.canonical import canonical_query, canonical_uri_candidates
@@ -76,7 +77,7 @@ def _trim(value: str) -> str:
     return _SPACES.sub(" ", value) if "  " in value or "\t" in value else value
 
 
-def canonical_header_value(values: list[str]) -> str:
+def canonical_header_value(values: Sequence[str]) -> str:
     """Trim each value, squeeze runs of spaces, join repeats with commas (SigV4 rules)."""
     if len(values) == 1:
         return _trim(values[0])
@@ -86,7 +87,7 @@ def canonical_header_value(values: list[str]) -> str:
 def canonical_request(
     req: AuthRequest,
     canonical_uri: str,
-    signed_headers: list[str],
+    signed_headers: Sequence[str],
     payload: str,
     exclude_query: frozenset[str] = frozenset(),
 ) -> str:
@@ -97,10 +98,11 @@ def canonical_request(
     lines = [
         req.method.upper(),
         canonical_uri,
-        canonical_query(req.query_pairs(), exclude_query),
+        canonical_query(req.query_pairs(), exclude_query) if req.raw_query else "",
     ]
+    values = req.header_map()
     for name in signed_headers:
-        lines.append(f"{name}:{canonical_header_value(req.header_values(name))}")
+        lines.append(f"{name}:{canonical_header_value(values.get(name, ()))}")
     lines.append("")
     lines.append(";".join(signed_headers))
     lines.append(payload)
@@ -157,7 +159,12 @@ class _Scope:
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
 
 
+@lru_cache(maxsize=256)
 def _parse_credential(value: str, code: str, prefix: str) -> _Scope:
+    """
+    The scope a C{Credential} names (cached: a client sends the same one on
+    every request of the day; a malformed one raises and is not cached).
+    """
     parts = value.split("/")
     if len(parts) != 5 or not parts[0]:
         raise AuthError(
@@ -193,7 +200,7 @@ def _check_signature(
     cred: Credentials,
     scope: _Scope,
     amz_date: str,
-    signed_headers: list[str],
+    signed_headers: Sequence[str],
     payload: str,
     provided: str,
     exclude_query: frozenset[str],
@@ -223,8 +230,13 @@ def _check_signature(
     )
 
 
-def _signed_header_list(value: str) -> list[str]:
-    return [h.strip().lower() for h in value.split(";") if h.strip()]
+@lru_cache(maxsize=256)
+def _signed_header_list(value: str) -> tuple[str, ...]:
+    """
+    The names of C{SignedHeaders}, lower-case (cached: a client signs the
+    same few headers on every request of a kind).
+    """
+    return tuple(h.strip().lower() for h in value.split(";") if h.strip())
 
 
 #: x-amz-* headers a request may carry without signing them (S3 tolerates the
@@ -232,7 +244,7 @@ def _signed_header_list(value: str) -> list[str]:
 _MAY_BE_UNSIGNED = frozenset({"x-amz-content-sha256"})
 
 
-def require_signed(req: AuthRequest, signed_headers: list[str]) -> None:
+def require_signed(req: AuthRequest, signed_headers: Sequence[str]) -> None:
     """
     Refuse a request whose signature does not cover C{host} and every
     C{x-amz-*} header it carries.
@@ -245,11 +257,10 @@ def require_signed(req: AuthRequest, signed_headers: list[str]) -> None:
 
     @raise AuthError: C{AccessDenied} naming the unsigned headers, as S3 does.
     """
-    signed = set(signed_headers)
-    unsigned = sorted({name for name, _ in req.headers
-                       if (name == "host" or name.startswith("x-amz-"))
-                       and name not in signed and name not in _MAY_BE_UNSIGNED})
-    if "host" not in signed and "host" not in unsigned:
+    unsigned = sorted(name for name in req.header_map()
+                      if (name == "host" or name.startswith("x-amz-"))
+                      and name not in signed_headers and name not in _MAY_BE_UNSIGNED)
+    if "host" not in signed_headers and "host" not in unsigned:
         unsigned.insert(0, "host")
     if unsigned:
         raise AuthError(
