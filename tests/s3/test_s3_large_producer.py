@@ -216,3 +216,21 @@ def test_read_answered_at_once() -> None:
         request.drain()
     assert b"".join(request.written) == body
     assert request.finished and done == [None] and source.closed == 1
+
+
+def test_tcp_transport_sends_a_slice_per_call() -> None:
+    """
+    A TCP transport's per-send limit is raised to one slice for the
+    connection (fewer trips through the reactor per MiB); a transport
+    without such a limit (TLS) is left as it is.
+    """
+    from twisted.internet.tcp import Server
+
+    request = FakeRequest()
+    request.transport.SEND_LIMIT = Server.SEND_LIMIT  # type: ignore[attr-defined]
+    BodyProducer(request, FakeSource(b"q" * 10), MemoryReactorClock(), lambda f: None).start()
+    assert request.transport.SEND_LIMIT == SLICE  # type: ignore[attr-defined]
+    assert Server.SEND_LIMIT < SLICE, "the class default changed, not the instance"
+    plain = FakeRequest()
+    BodyProducer(plain, FakeSource(b"q" * 10), MemoryReactorClock(), lambda f: None).start()
+    assert not hasattr(plain.transport, "SEND_LIMIT")
