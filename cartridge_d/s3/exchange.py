@@ -150,7 +150,7 @@ class Exchange:
                 and (head.header("expect") or "").lower() == "100-continue"
             )
             route = self.route = find_route(head)
-            self._auth = self._authenticate(head, raw)
+            self._auth = self._authenticate(head)
             limits.check_head(head, route.body is Body.STREAM, length)
             decoder = body_decoder(head, self._auth)
             checks = body_checks(head, self._auth, route.body is Body.STREAM)
@@ -190,10 +190,15 @@ class Exchange:
                 self._pipe.open(DiscardSink())
             self._continue()
 
-    def _authenticate(self, head: RequestHead, raw: list[tuple[bytes, list[bytes]]]) -> AuthResult:
+    def _authenticate(self, head: RequestHead) -> AuthResult:
+        # The signature is over the bytes received: a value is given to the
+        # authenticator as UTF-8 with surrogate escapes.  The head holds it
+        # as ISO-8859-1, which is the same text when the value is ASCII (as
+        # nearly every one is), so only other values are decoded again.
         headers = tuple(
-            (name.decode("latin-1").lower(), value.decode("utf-8", "surrogateescape"))
-            for name, values in raw
+            (name, value if value.isascii()
+             else value.encode("latin-1").decode("utf-8", "surrogateescape"))
+            for name, values in head.headers.items()
             for value in values
         )
         request = AuthRequest(
