@@ -27,9 +27,9 @@ import time
 
 from engine_common import loadavg, percentile
 
-from cartridge_d.engine import BucketRecord, Cartridge, ObjectRecord
+from cartridge_d.engine import BucketRecord, Cartridge, ObjectRecord, PutObject
 from cartridge_d.engine.commitqueue import Request
-from cartridge_d.engine.operations import PutObject, prepare
+from cartridge_d.engine.operations import prepare
 
 BODY = 4096
 

@@ -36,6 +36,7 @@ from .nodes import (
     Ref,
     TreeContext,
     branch_size,
+    cut_run,
     joined,
     leaf_enc,
     new_node,
@@ -109,12 +110,20 @@ def _overflow(tx: TreeContext, nk: list[Key], nv: list[Any], i: int, append: boo
     else split it, together with its neighbours, into one leaf more than
     there were (3 into 4: about 85% full under random inserts, where 1 into
     2 leaves them about 70% full). Keys appended at a leaf's end split it
-    alone, the left part full. Return how many bytes the branch's
-    separators grew by.
+    alone, the left part full. A leaf whose last inserts were a run of keys
+    in order is cut after the run (L{cut_run}) and shares only with its
+    left neighbour. Return how many bytes the branch's separators grew by.
     """
     child = nv[i]
     cap = tx.capacity
-    for j in (i - 1, i + 1):
+    if child.streak and not append:
+        sib = tx.load(nv[i + 1]) if i + 1 < len(nv) else None
+        cut = cut_run(tx, child, sib)
+        if cut is not None:
+            pieces, with_sib = cut
+            return _replace(tx, nk, nv, i, i + 2 if with_sib else i + 1, pieces)
+    # a run's next keys come after it: entries moved right would meet them
+    for j in (i - 1,) if child.streak else (i - 1, i + 1):
         if 0 <= j < len(nv):
             sib = tx.load(nv[j])
             if child.size + sib.size <= 2 * cap - cap // 32:
@@ -157,6 +166,7 @@ def _put_leaf(tx: TreeContext, node: Node, key: Key, value: Value) -> Node:
         nk, nv, ne = keys, node.vals, leaf_enc(node)
     else:
         nk, nv, ne = list(keys), list(node.vals), list(leaf_enc(node))
+    last, streak = node.last, node.streak
     prev = flat_key(nk[i - 1]) if i else b""
     flat = flat_key(key)
     entry = leaf_entry(prev, key, value, tx.max_entry, flat)
@@ -174,13 +184,17 @@ def _put_leaf(tx: TreeContext, node: Node, key: Key, value: Value) -> Node:
         ne.insert(i, entry)
         if i + 1 < len(nk):
             old_next = ne[i + 1]
-            ne[i + 1] = rehead(old_next, flat, nk[i + 1])
+            ne[i + 1] = rehead(old_next, flat, nk[i + 1], prev)
             size += len(ne[i + 1]) - len(old_next)
+        last, streak = i, 0 < i == node.last + 1
     if own:
-        node.size = size
-        return node
-    tx.retire(node)
-    return new_node(tx, True, nk, nv, size, ne)
+        new = node
+    else:
+        tx.retire(node)
+        new = new_node(tx, True, nk, nv, size, ne)
+    new.size = size
+    new.last, new.streak = last, streak
+    return new
 
 
 def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key | None, Node]]:

@@ -28,7 +28,8 @@ class Node:
     page numbers or in-memory Nodes not yet written.
     """
 
-    __slots__ = ("leaf", "keys", "vals", "page", "birth", "size", "enc", "gen")
+    __slots__ = ("leaf", "keys", "vals", "page", "birth", "size", "enc", "gen", "last",
+                 "streak")
 
     def __init__(self, leaf: bool, keys: list[Key], vals: list[Any], page: int | None,
                  birth: int, size: int, enc: list[bytes] | None = None) -> None:
@@ -45,10 +46,15 @@ class Node:
         self.enc = enc
         #: the undo generation that created this unwritten node (see put)
         self.gen = -1
+        #: leaf only, a hint: where the last key inserted went (-1: not
+        #: known), and whether it went right after the one inserted before
+        #: it (a run of keys growing in the middle of the leaf)
+        self.last = -1
+        self.streak = False
 
 
 def new_node(tx: "TreeContext", leaf: bool, keys: list[Key], vals: list[Any], size: int,
-         enc: list[bytes] | None = None) -> Node:
+             enc: list[bytes] | None = None) -> Node:
     node = Node(leaf, keys, vals, None, tx.txn, size, enc)
     node.gen = tx.gen
     return node
@@ -140,7 +146,7 @@ def joined(left: Node, right: Node) -> tuple[list[Key], list[Value], list[bytes]
     first entry re-encoded after the left one's last), and their size.
     """
     enc = leaf_enc(right)
-    head = rehead(enc[0], flat_key(left.keys[-1]), right.keys[0])
+    head = rehead(enc[0], flat_key(left.keys[-1]), right.keys[0], b"")
     return (left.keys + right.keys, left.vals + right.vals, leaf_enc(left) + [head] + enc[1:],
             left.size + right.size - len(enc[0]) + len(head))
 
@@ -183,3 +189,36 @@ def repack(tx: TreeContext, nodes: list[Node], want: int) -> list[Node]:
         keys, vals, enc, size = joined(run, node)
         run = Node(True, keys, vals, None, 0, size, enc)
     return pack_leaves(tx, run.keys, run.vals, leaf_enc(run), want)
+
+
+def cut_run(tx: TreeContext, node: Node, sib: Node | None) -> tuple[list[Node], bool] | None:
+    """
+    The overfull leaf C{node}, whose last inserts went one after another
+    into its middle (keys growing in a run that the leaf's later entries
+    follow, as when several writers each add keys in order under their own
+    prefix), cut after that run: the run's side stays whole, so the next
+    keys of the run are appended at a leaf's end, and the entries after it
+    join the right neighbour C{sib} if they fit there. Splitting in the
+    middle or sharing with a neighbour instead leaves the run's leaf
+    nearly full, and it overflows again after a few more keys.
+
+    Return the leaves that replace C{node} and whether they replace C{sib}
+    too, or None when the run's side would not fit in a page.
+    """
+    cut = node.last + 1
+    enc = leaf_enc(node)
+    if not 0 < cut < len(enc):
+        return None
+    left_size = sum(map(len, enc[:cut]))
+    if left_size > tx.capacity:
+        return None
+    left = new_node(tx, True, node.keys[:cut], node.vals[:cut], left_size, enc[:cut])
+    left.last, left.streak = cut - 1, True
+    rest = enc[cut:]
+    rest[0] = rehead(rest[0], b"", node.keys[cut])  # it starts a leaf now
+    right = pack_leaves(tx, node.keys[cut:], node.vals[cut:], rest, 1)
+    if sib is not None and len(right) == 1:
+        keys, vals, run, size = joined(right[0], sib)
+        if size <= tx.capacity:
+            return [left, new_node(tx, True, keys, vals, size, run)], True
+    return [left] + right, False

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from . import btree
 from .blockfile import BlockFile
 from .btree import Node
+from .codec import Key
 from .constants import PAGE_BRANCH, PAGE_HEADER_SIZE, PAGE_LEAF, PAGE_OVERFLOW
 from .errors import CorruptCartridge
 from .freespace import Allocator
@@ -55,6 +56,9 @@ class NodeStore:
         self._cache: OrderedDict[int, Node] = OrderedDict()
         self._limit = cache_pages
         self._lock = threading.Lock()
+        #: separator keys' encodings for L{encode_branch}, used by the
+        #: committing thread only; cleared when it passes SEPARATOR_MEMO
+        self.separators: dict[Key, bytes] = {}
 
     def reading_through(self, file: BlockFile) -> NodeStore:
         """
@@ -65,6 +69,7 @@ class NodeStore:
         """
         twin = copy.copy(self)
         twin.file = file
+        twin.separators = {}
         return twin
 
     def load(self, ref: Node | int) -> Node:
@@ -100,12 +105,20 @@ class NodeStore:
         raise CorruptCartridge("page %d has type %d, not a tree node" % (page, ptype))
 
     def remember(self, node: Node) -> None:
-        assert node.page is not None
+        self.remember_all([node])
+
+    def remember_all(self, nodes: list[Node]) -> None:
+        """
+        Cache C{nodes} (just read or written), taking the lock once.
+        """
+        cache = self._cache
         with self._lock:
-            self._cache[node.page] = node
-            self._cache.move_to_end(node.page)
-            while len(self._cache) > self._limit:
-                self._cache.popitem(last=False)
+            for node in nodes:
+                assert node.page is not None
+                cache[node.page] = node
+                cache.move_to_end(node.page)
+            while len(cache) > self._limit:
+                cache.popitem(last=False)
 
     def read_blob(self, start: int, count: int, ptype: int) -> tuple[bytes, int]:
         raw = self.file.pread(count * self.block_size, start * self.block_size)
@@ -130,6 +143,10 @@ class NodeStore:
 #: one pwrite; a bulk commit's thousands are gathered from scattered runs
 #: instead, so that fragmented free space is reused before the file grows.
 AREA_MAX_PAGES = 256
+
+#: How many separator encodings L{NodeStore.separators} keeps before it
+#: starts again: a commit rewrites a few branches of about a hundred keys.
+SEPARATOR_MEMO = 8192
 
 
 class PageWriter:
@@ -258,6 +275,10 @@ class PageWriter:
         self.open_area(len(dirty) + spare)
         numbers = self.pages(len(dirty))
         written: dict[int, int] = {}
+        clean_nodes = []
+        seps = store.separators
+        if len(seps) > SEPARATOR_MEMO:
+            seps.clear()
         for node, page in zip(dirty, numbers):
             if node.leaf:
                 assert node.enc is not None
@@ -268,16 +289,18 @@ class PageWriter:
                     vals, enc = self._placed(node)
                     payload = b"".join(enc)
                 clean = Node(True, node.keys, vals, page, self.txn, node.size, enc)
+                clean.last, clean.streak = node.last, node.streak
                 ptype = PAGE_LEAF
             else:
                 kids = [written[id(c)] if isinstance(c, Node) else c for c in node.vals]
-                payload = encode_branch(node.keys, kids)
+                payload = encode_branch(node.keys, kids, seps)
                 clean = Node(False, node.keys, kids, page, self.txn, node.size)
                 ptype = PAGE_BRANCH
             written[id(node)] = page
             self._writes.append((page, frame(page, ptype, 0, len(node.keys), self.txn,
                                              payload, store.block_size)))
-            store.remember(clean)
+            clean_nodes.append(clean)
+        store.remember_all(clean_nodes)
         return written[id(root)]
 
     def _placed(self, node: Node) -> tuple[list[Value], list[bytes]]:

@@ -129,27 +129,52 @@ def test_tree_keeps_leaves_exact(steps: list[tuple[str, int, int]]) -> None:
     leaf's bytes are exactly its entries compressed in order, no leaf is over
     a page, and a root kept at a mark still reads as it did then.
     """
-    tx = MemoryTree()
-    root: btree.Ref = None
-    model: dict[Key, Value] = {}
-    kept: list[tuple[btree.Ref, dict[Key, Value]]] = []
+    tree = ModelTree()
     for op, i, size in steps:
         key = key_of(i)
         if op == "put":
-            value = random.Random(i * size).randbytes(size)
-            root = btree.put(tx, root, key, value)
-            model[key] = value
+            tree.put(key, random.Random(i * size).randbytes(size))
         elif op == "delete":
-            root, old = btree.delete(tx, root, key)
-            assert old == model.pop(key, None)
+            tree.delete(key)
         else:
-            tx.gen += 1
-            kept.append((root, dict(model)))
-    check_leaves(root)
-    check_branches(root)
-    assert contents(root) == model
-    for old_root, old_model in kept:
-        assert contents(old_root) == old_model
+            tree.mark()
+    tree.check()
+
+
+class ModelTree:
+    """
+    A tree in memory next to the dict it should read as, and the roots
+    (with their dicts) kept at each undo mark.
+    """
+
+    def __init__(self) -> None:
+        self.tx = MemoryTree()
+        self.root: btree.Ref = None
+        self.model: dict[Key, Value] = {}
+        self.kept: list[tuple[btree.Ref, dict[Key, Value]]] = []
+
+    def put(self, key: Key, value: Value) -> None:
+        self.root = btree.put(self.tx, self.root, key, value)
+        self.model[key] = value
+
+    def delete(self, key: Key) -> None:
+        self.root, old = btree.delete(self.tx, self.root, key)
+        assert old == self.model.pop(key, None)
+
+    def mark(self) -> None:
+        self.tx.gen += 1
+        self.kept.append((self.root, dict(self.model)))
+
+    def check(self) -> None:
+        """
+        Every leaf is exact and within a page, every branch's size is
+        right, and the tree and each root kept at a mark read as their dicts.
+        """
+        check_leaves(self.root)
+        check_branches(self.root)
+        assert contents(self.root) == self.model
+        for old_root, old_model in self.kept:
+            assert contents(old_root) == old_model
 
 
 def test_random_inserts_fill_leaves() -> None:
