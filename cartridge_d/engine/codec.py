@@ -12,11 +12,12 @@ test-case-name: tests.engine.test_engine_properties
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 from typing import Callable, TypeVar
 
-from .binary import Reader, Writer
+from .binary import Reader, Writer, varint
 from .constants import (
     BUCKET_FORMAT,
     KIND_BUCKET,
@@ -108,6 +109,7 @@ def _safe(decode: Callable[[Reader], object], what: str, data: bytes) -> object:
 
 #: Data reference kinds (docs/format.md, "Data references").
 _INLINE, _EXTENTS, _INLINE_MD5 = 0, 1, 2
+_EXTENTS_BYTE = bytes((_EXTENTS,))
 
 
 def _put_body(out: Writer, ref: DataRef) -> None:
@@ -126,17 +128,39 @@ def _put_body(out: Writer, ref: DataRef) -> None:
         out.raw(ref.md5)
         out.blob(ref.inline)
         return
-    out.uint(_EXTENTS)
-    out.raw(ref.md5)
-    out.uint(len(ref.extents))
-    for e in ref.extents:
-        out.uint(e.start)
-        out.uint(e.count)
-    out.uint(ref.chunk_size)
+    out.raw(_extents_head(ref))
+    out.raw(_crc_table(ref))
+
+
+def _extents_head(ref: DataRef) -> bytes:
+    """
+    The start of an extent reference after its size: kind, MD5 and
+    extents, in one piece (a Complete encodes and compares 64 of them).
+    """
+    ext = ref.extents
+    if len(ext) == 1:
+        e = ext[0]
+        return b"".join((_EXTENTS_BYTE, ref.md5, b"\x01", varint(e.start), varint(e.count)))
+    return b"".join((_EXTENTS_BYTE, ref.md5, varint(len(ext)),
+                     *(varint(e.start) + varint(e.count) for e in ext)))
+
+
+def _crc_table(ref: DataRef) -> bytes:
+    """
+    The chunk size and the CRC32C of each chunk, checked against the size.
+    """
     nchunks = -(-ref.size // ref.chunk_size) if ref.chunk_size else 0
     if len(ref.crcs) != nchunks:
         raise ValueError("DataRef has %d crcs, needs %d" % (len(ref.crcs), nchunks))
-    out.raw(struct.pack("<%dI" % nchunks, *ref.crcs))
+    return varint(ref.chunk_size) + _crc_struct(nchunks).pack(*ref.crcs)
+
+
+@functools.lru_cache(maxsize=64)
+def _crc_struct(nchunks: int) -> struct.Struct:
+    """
+    The packing of C{nchunks} CRCs (parts of one size share it).
+    """
+    return struct.Struct("<%dI" % nchunks)
 
 
 def _built(cls: type[_T], fields: dict[str, object]) -> _T:
@@ -347,11 +371,44 @@ def decode_detached(data: bytes) -> tuple[int, bytes, DataRef]:
     return _safe(get, "detached entry", data)  # type: ignore[return-value]
 
 
+def detached_birth(data: bytes, ref: DataRef) -> int | None:
+    """
+    The birth txn of a detached entry if it holds exactly C{ref}'s body
+    (size, MD5 and extents), else None. The entry's bytes are compared
+    with C{ref}'s encoding, so its CRC table (up to 1 KiB per 16 MiB part)
+    is not decoded: completing a multipart upload checks every part so.
+    """
+    if ref.inline is not None or len(ref.md5) != 16:
+        return None
+    try:
+        birth, p = _uvarint(data, 0)
+        tag_len, p = _uvarint(data, p)
+    except IndexError as e:
+        raise CorruptCartridge("bad detached entry encoding: %s" % e) from e
+    head = varint(ref.size) + _extents_head(ref)
+    return birth if data.startswith(head, p + tag_len) else None
+
+
+def _uvarint(data: bytes, p: int) -> tuple[int, int]:
+    """
+    The varint at C{p} and the offset after it (IndexError if truncated).
+    """
+    b = data[p]
+    if b < 0x80:
+        return b, p + 1
+    n = shift = 0
+    while b >= 0x80:
+        n |= (b & 0x7F) << shift
+        shift += 7
+        p += 1
+        b = data[p]
+    return n | (b << shift), p + 1
+
+
 def detached_extents(data: bytes) -> tuple[int, tuple[Extent, ...]]:
     """
     The birth txn and extents of a detached entry, without decoding its
-    CRC table (up to 1 KiB per 16 MiB part): completing a multipart upload
-    checks every part's extents this way.
+    CRC table (the tools' view; a Complete uses L{detached_birth}).
     """
     try:
         inp = Reader(data, CorruptCartridge)

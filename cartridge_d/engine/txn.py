@@ -28,7 +28,7 @@ from .codec import (
     decode_detached,
     decode_extent,
     decode_object,
-    detached_extents,
+    detached_birth,
     detached_key,
     encode_bucket,
     encode_detached,
@@ -384,9 +384,9 @@ class Txn:
         # rollback puts it back (one tree descent instead of two)
         raw = self.delete(detached_key(ref.extents[0].start))
         if raw is not None:
-            birth, extents = detached_extents(raw)
-            if extents != ref.extents:
-                raise NoSuchData("reference does not match its detached extents")
+            birth = detached_birth(raw, ref)
+            if birth is None:
+                raise NoSuchData("reference does not match its detached data")
             for e in ref.extents:
                 self.put(extent_key(e.start), encode_extent(e.count, birth, 1))
             return
