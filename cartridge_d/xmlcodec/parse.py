@@ -140,6 +140,22 @@ def child_texts(element: etree._Element) -> dict[str, str]:
     return texts
 
 
+def _texts_by_name(element: etree._Element, names: dict[str, str]) -> dict[str, str]:
+    """
+    L{child_texts}, with the local name of each tag kept in C{names}
+    across calls (the parts of a Complete repeat the same few tags).
+    """
+    texts: dict[str, str] = {}
+    for child in element.iterchildren(etree.Element):
+        tag = child.tag
+        name = names.get(tag)
+        if name is None:
+            name = names[tag] = tag.rpartition("}")[2]
+        if name not in texts:
+            texts[name] = child.text or ""
+    return texts
+
+
 def _required_text(element: etree._Element, name: str) -> str:
     """
     The text of the child C{name}, which must be present.
@@ -211,8 +227,11 @@ def parse_complete_multipart_upload(body: bytes) -> tuple[CompletedPart, ...]:
     """
     root = parse_xml(body, "CompleteMultipartUpload")
     parts: list[CompletedPart] = []
-    for part in children(root, "Part"):
-        fields = child_texts(part)
+    names: dict[str, str] = {}
+    # "{*}Part" is lxml's filter for a local name in any or no namespace:
+    # the parts are picked out in C, and each distinct tag is split once
+    for part in root.iterchildren("{*}Part"):
+        fields = _texts_by_name(part, names)
         number_text = _required(fields, part, "PartNumber").strip()
         if not number_text.isdigit():
             raise MalformedXML(f"PartNumber {number_text!r} is not a number")
