@@ -29,7 +29,6 @@ test-case-name: tests.s3.test_s3_streaming
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from datetime import datetime, timezone
 from typing import Any
@@ -216,8 +215,7 @@ class Exchange:
 
     def _call(self, **changes: Any) -> Call:
         assert self.head is not None and self._auth is not None
-        call = Call(self.head, self._auth, self._app, self.request_id)
-        return dataclasses.replace(call, **changes) if changes else call
+        return Call(self.head, self._auth, self._app, self.request_id, **changes)
 
     async def _open_sink(self, route: Route) -> None:
         assert route.open_sink is not None and self._pipe is not None

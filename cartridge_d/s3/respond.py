@@ -39,18 +39,19 @@ def _date_line(second: int) -> bytes:
     return b"Date: " + formatdate(second, usegmt=True).encode("ascii") + b"\r\n"
 
 
-def header_line(name: str, value: str) -> bytes:
+def header_text(name: str, value: str) -> str:
     """
-    One response header line: C{x-amz-*} names in lower case as S3 sends
-    them (botocore keeps the case of user metadata names it receives),
-    values as ISO-8859-1 (stored metadata goes back byte for byte), line
-    breaks flattened as twisted.web does.
+    One response header line, as text: C{x-amz-*} names in lower case as
+    S3 sends them (botocore keeps the case of user metadata names it
+    receives), line breaks in values flattened as twisted.web does.  The
+    lines are encoded together, as ISO-8859-1 (stored metadata goes back
+    byte for byte).
     """
     if name[:6].lower() == "x-amz-":
         name = name.lower()
     if "\r" in value or "\n" in value:
         value = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    return (name + ": " + value + "\r\n").encode("latin-1")
+    return name + ": " + value + "\r\n"
 
 
 def start(request: Any, status: int, headers: tuple[tuple[str, str], ...], request_id: str,
@@ -77,13 +78,15 @@ def start(request: Any, status: int, headers: tuple[tuple[str, str], ...], reque
     for name, values in request.responseHeaders.getAllRawHeaders():
         lines.extend(name + b": " + value + b"\r\n" for value in values)
     has_length = False
+    text = []
     for name, value in headers:
-        lines.append(header_line(name, value))
+        text.append(header_text(name, value))
         if not has_length and len(name) == 14 and name.lower() == "content-length":
             has_length = True
     if status != 304 and not has_length:
-        lines.append(b"Content-Length: %d\r\n" % length)
-    lines.append(b"\r\n")
+        text.append("Content-Length: %d\r\n" % length)
+    text.append("\r\n")
+    lines.append("".join(text).encode("latin-1"))
     return b"".join(lines)
 
 
