@@ -43,6 +43,7 @@ from cartridge_d.s3 import limits
 from cartridge_d.s3.accesslog import AccessRecord
 from cartridge_d.s3.call import App, Call, Response
 from cartridge_d.s3.checks import body_checks, body_decoder
+from cartridge_d.s3.drive import drive
 from cartridge_d.s3.errors import S3Error, internal_error, s3_error, to_s3_error
 from cartridge_d.s3.head import RequestHead, parse_head
 from cartridge_d.s3.producer import BodyProducer
@@ -263,7 +264,7 @@ class Exchange:
             self._answer_error(self._error or internal_error())
             return
         d = self._pipe.end()
-        d.addCallbacks(lambda _: Deferred.fromCoroutine(self._run()), self._body_refused)
+        d.addCallbacks(lambda _: drive(self._run(), self._fail), self._body_refused)
         d.addErrback(self._fail)
 
     # -- phase 3: the handler ----------------------------------------------
@@ -280,7 +281,7 @@ class Exchange:
         except Exception:
             self._fail(Failure())
             return
-        Deferred.fromCoroutine(self._run()).addErrback(self._fail)
+        drive(self._run(), self._fail)
 
     async def _run(self) -> None:
         assert self.route is not None

@@ -178,6 +178,18 @@ class S3Channel(http.HTTPChannel):
             self._host = super().getHost()
         return self._host
 
+    _peer: Any = None
+
+    def getPeer(self) -> Any:
+        """
+        The client's address, made once per connection: twisted.web's
+        C{Request} asks for it on every request, and each ask built a new
+        address object (with its attrs validators).
+        """
+        if self._peer is None:
+            self._peer = super().getPeer()
+        return self._peer
+
     def lineLengthExceeded(self, line: bytes) -> None:
         """
         A request line or one header longer than C{MAX_LENGTH} (16 KiB):
