@@ -1,8 +1,9 @@
 """
 The group-commit path's shortcuts: records encoded by the submitting
-thread, a PUT's own body claimed without catalog lookups, the header slot
-written and synced in one call, and large bodies' writeback started early.
-Each must store exactly what the plain path stores.
+thread, a PUT's own body claimed without catalog lookups, a batch applied
+under one undo mark, the header slot written and synced in one call, and
+large bodies' writeback started early. Each must store exactly what the
+plain path stores.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import threading
 
 import pytest
 
-from cartridge_d.engine import Cartridge, Fuses, PutObject, check
+from cartridge_d.engine import Cartridge, Fuses, PreconditionFailed, PutObject, check
 from cartridge_d.engine import blockfile
 from cartridge_d.engine.blockfile import OsFile, start_writeback, write_durably
 from cartridge_d.engine.codec import encode_object
+from cartridge_d.engine.commitqueue import Request
 from cartridge_d.engine.operations import PreparedPut, prepare
 from cartridge_d.engine.types import DataRef
 from cartridge_d.engine.writer import WRITEBACK_AFTER_BYTES
@@ -54,6 +56,41 @@ def test_record_that_fails_to_encode_fails_alone(cart_path: str) -> None:
         put(c, "b", "good", b"fine")
         assert body(c, "b", "good") == b"fine"
         assert body(c, "b", "bad") is None
+    assert check(cart_path, data=True).ok
+
+
+def test_failing_request_in_a_batch_is_undone_alone(cart_path: str) -> None:
+    """
+    A batch whose fourth request fails (If-None-Match on a key that
+    exists) and whose sixth fails in its second operation: the failing
+    requests change nothing, not even their first operation, while every
+    other request of the batch, before and after them, is stored with the
+    result it would have had alone; the checker is clean.
+    """
+    with Cartridge.open(cart_path) as c:
+        make_bucket(c)
+        put(c, "b", "taken", b"old")
+
+        def op(key: str, data: bytes, if_none_match: bool = False) -> PutObject:
+            return PutObject(record("b", key, store(c, data)), if_none_match)
+        batch = [Request(prepare(ops)) for ops in (
+            [op("k1", b"one")],
+            [op("k2", b"two")],
+            [op("k3", b"three")],
+            [op("taken", b"new", if_none_match=True)],
+            [op("k4", b"four")],
+            [op("k5", b"five"), op("k1", b"again", if_none_match=True)],
+            [op("k6", b"six")],
+        )]
+        c._run_batch(batch)
+        assert [type(r.error) for r in batch] == [
+            type(None)] * 3 + [PreconditionFailed, type(None), PreconditionFailed, type(None)]
+        for r in batch:
+            assert len(r.results) == (0 if r.error else 1)
+        for key, data in (("k1", b"one"), ("k2", b"two"), ("k3", b"three"), ("taken", b"old"),
+                          ("k4", b"four"), ("k5", None), ("k6", b"six")):
+            assert body(c, "b", key) == data
+        assert c.info().objects == 6
     assert check(cart_path, data=True).ok
 
 
