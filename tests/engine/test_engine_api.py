@@ -185,32 +185,6 @@ def test_detached_survive_restart(cart_path: str) -> None:
     assert report.ok and report.counts["detached"] == 0
 
 
-def test_complete_of_many_parts_is_all_or_nothing(cart_path: str) -> None:
-    """
-    Attaching 64 detached parts to one record takes all of them; when one
-    part does not match its detached entry, the record is refused with
-    NoSuchData and every part stays detached, ready for a correct retry.
-    """
-    parts = [os.urandom(5_000 + i) for i in range(64)]
-    with Cartridge.open(cart_path) as c:
-        make_bucket(c)
-        refs = [store(c, p) for p in parts]
-        for ref in refs:
-            c.keep_detached(ref, b"upload")
-        bad = list(refs)
-        first = bad[40].extents[0]
-        bad[40] = replace(bad[40], extents=(replace(first, count=first.count + 1),))
-        with pytest.raises(NoSuchData):
-            c.put_object(record("b", "k", *bad))
-        assert len(c.list_detached()) == 64
-        assert body(c, "b", "k") is None
-        c.put_object(record("b", "k", *refs))
-        assert c.list_detached() == []
-        assert body(c, "b", "k") == b"".join(parts)
-    report = check(cart_path, data=True)
-    assert report.ok and report.counts["detached"] == 0
-
-
 def test_aborted_and_unused_writers_leave_no_trace(cart_path: str) -> None:
     """
     Blocks of an aborted writer, or of a finished body never committed, are

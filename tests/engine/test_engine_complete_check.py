@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import Callable
 
 import pytest
 
@@ -19,39 +20,63 @@ from cartridge_d.engine.codec import detached_birth, encode_detached
 from engine_helpers import body, make_bucket, record, store
 
 
-def _kept(c: Cartridge, n: int) -> tuple[list[bytes], list[DataRef]]:
-    parts = [os.urandom(70_000 + i) for i in range(n)]
+def _kept(c: Cartridge, n: int, size: int) -> tuple[list[bytes], list[DataRef]]:
+    parts = [os.urandom(size + i) for i in range(n)]
     refs = [store(c, p) for p in parts]
     for ref in refs:
         c.keep_detached(ref, b"upload")
     return parts, refs
 
 
-@pytest.mark.parametrize("change", ["md5", "size"])
-def test_part_with_another_md5_or_size_is_refused(cart_path: str, change: str) -> None:
+def _refused_then_completed(cart_path: str, n: int, size: int, spoil: int,
+                            change: Callable[[DataRef], DataRef]) -> None:
     """
-    A part whose extents match its detached entry but whose MD5 (or size)
-    does not is not attached: the record is refused with NoSuchData, all
-    parts stay detached, and the correct references then complete, with
-    a clean check that reads every byte.
+    Keep C{n} parts detached; a record whose part C{spoil} is C{change}d
+    is refused with NoSuchData and every part stays detached; the correct
+    record then takes them all, and a check that reads every byte is clean.
     """
     with Cartridge.open(cart_path) as c:
         make_bucket(c)
-        parts, refs = _kept(c, 8)
+        parts, refs = _kept(c, n, size)
         bad = list(refs)
-        if change == "md5":
-            bad[5] = replace(bad[5], md5=bytes(16))
-        else:
-            bad[5] = replace(bad[5], size=bad[5].size - 1, crcs=bad[5].crcs)
+        bad[spoil] = change(bad[spoil])
         with pytest.raises(NoSuchData):
             c.put_object(record("b", "k", *bad))
-        assert len(c.list_detached()) == 8
+        assert len(c.list_detached()) == n
         assert body(c, "b", "k") is None
         c.put_object(record("b", "k", *refs))
         assert c.list_detached() == []
         assert body(c, "b", "k") == b"".join(parts)
     report = check(cart_path, data=True)
-    assert report.ok, report
+    assert report.ok and report.counts["detached"] == 0, report
+
+
+def test_complete_of_many_parts_is_all_or_nothing(cart_path: str) -> None:
+    """
+    Attaching 64 detached parts to one record takes all of them; when one
+    part's extents do not match its detached entry, the record is refused
+    with NoSuchData and every part stays detached, ready for a correct retry.
+    """
+    def longer(ref: DataRef) -> DataRef:
+        first = ref.extents[0]
+        return replace(ref, extents=(replace(first, count=first.count + 1),))
+    _refused_then_completed(cart_path, 64, 5_000, 40, longer)
+
+
+def test_part_with_another_md5_is_refused(cart_path: str) -> None:
+    """
+    A part whose extents match its detached entry but whose MD5 does not
+    is not attached: the record is refused, nothing changes, and the
+    correct references then complete.
+    """
+    _refused_then_completed(cart_path, 8, 70_000, 5, lambda r: replace(r, md5=bytes(16)))
+
+
+def test_part_with_another_size_is_refused(cart_path: str) -> None:
+    """
+    Likewise for a part one byte shorter than its detached entry says.
+    """
+    _refused_then_completed(cart_path, 8, 70_000, 5, lambda r: replace(r, size=r.size - 1))
 
 
 def test_detached_birth_reads_the_birth_of_a_matching_entry() -> None:
