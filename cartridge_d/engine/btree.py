@@ -223,14 +223,19 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
         nv.insert(i + 1 + j, part)
         size += branch_entry_size(sep)
     new_child = parts[0][1]
+    same_keys = len(parts) == 1
     if new_child.leaf and new_child.size > tx.capacity:
         size += _overflow(tx, nk, nv, i, new_child.keys[-1] == key)
+        same_keys = False
+    # the separators' encodings (kept for the flush) hold while they do
+    heads = node.enc if same_keys else None
     if own:
         node.size = size
+        node.enc = heads
         new = node
     else:
         tx.retire(node)
-        new = new_node(tx, False, nk, nv, size)
+        new = new_node(tx, False, nk, nv, size, heads)
     return split_branch(tx, new)
 
 
@@ -340,6 +345,7 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
             size -= _merge(tx, nk, nv, i)
     if own:
         node.size = size
+        node.enc = None  # its separators may have changed
         return node, old
     tx.retire(node)
     return new_node(tx, False, nk, nv, size), old

@@ -41,8 +41,12 @@ class Node:
         self.birth = birth
         #: the encoded payload size (leaves: exact; branches: an upper bound)
         self.size = size
-        #: leaf only: each entry's encoding, its key prefix-compressed
-        #: against the previous entry's (docs/format.md, "Nodes")
+        #: leaf: each entry's encoding, its key prefix-compressed against
+        #: the previous entry's (docs/format.md, "Nodes"); branch: each
+        #: separator's encoded head as the flush last wrote it, kept while
+        #: the separators stay the same (a put that only changes a child),
+        #: else None. A list once set is never changed in place: copies
+        #: of a branch share it.
         self.enc = enc
         #: the undo generation that created this unwritten node (see put)
         self.gen = -1

@@ -276,25 +276,35 @@ def branch_entry_size(key: Key) -> int:
     return 2 + KEY_HEAD_SIZE + len(key[1]) + len(key[2]) + 8
 
 
-def encode_branch(keys: list[Key], children: list[int],
-                  memo: dict[Key, bytes] | None = None) -> bytes:
+def branch_heads(keys: list[Key], memo: dict[Key, bytes] | None = None) -> list[bytes]:
     """
-    A branch payload. C{memo}, if given, maps separator keys to their
-    encoded entry heads (length and key) and learns the ones it lacks: a
-    commit rewrites the same few branches, whose keys rarely change.
+    The encoded head (length and key) of each separator of a branch.
+    C{memo}, if given, maps keys to their heads and learns the ones it
+    lacks: a commit rewrites the same few branches, whose keys rarely change.
     """
-    parts = [_U64.pack(children[0])]
-    add = parts.append
-    pack = _U64.pack
-    for key, child in zip(keys, children[1:]):
+    heads = []
+    for key in keys:
         head = memo.get(key) if memo is not None else None
         if head is None:
             k = encode_key(key)
             head = _U16.pack(len(k)) + k
             if memo is not None:
                 memo[key] = head
-        add(head)
-        add(pack(child))
+        heads.append(head)
+    return heads
+
+
+def encode_branch(keys: list[Key], children: list[int],
+                  heads: list[bytes] | None = None) -> bytes:
+    """
+    A branch payload; C{heads}, if given, are L{branch_heads}C{(keys)}.
+    """
+    if heads is None:
+        heads = branch_heads(keys)
+    kids = list(map(_U64.pack, children))
+    parts = kids + heads
+    parts[0::2] = kids
+    parts[1::2] = heads
     return b"".join(parts)
 
 

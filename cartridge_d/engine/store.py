@@ -28,6 +28,7 @@ from .pages import (
     Overflow,
     Value,
     blob_pages,
+    branch_heads,
     decode_blob,
     decode_branch,
     decode_leaf,
@@ -56,7 +57,7 @@ class NodeStore:
         self._cache: OrderedDict[int, Node] = OrderedDict()
         self._limit = cache_pages
         self._lock = threading.Lock()
-        #: separator keys' encodings for L{encode_branch}, used by the
+        #: separator keys' encodings for L{branch_heads}, used by the
         #: committing thread only; cleared when it passes SEPARATOR_MEMO
         self.separators: dict[Key, bytes] = {}
 
@@ -293,8 +294,9 @@ class PageWriter:
                 ptype = PAGE_LEAF
             else:
                 kids = [written[id(c)] if isinstance(c, Node) else c for c in node.vals]
-                payload = encode_branch(node.keys, kids, seps)
-                clean = Node(False, node.keys, kids, page, self.txn, node.size)
+                heads = node.enc if node.enc is not None else branch_heads(node.keys, seps)
+                payload = encode_branch(node.keys, kids, heads)
+                clean = Node(False, node.keys, kids, page, self.txn, node.size, heads)
                 ptype = PAGE_BRANCH
             written[id(node)] = page
             self._writes.append((page, frame(page, ptype, 0, len(node.keys), self.txn,
