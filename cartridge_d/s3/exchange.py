@@ -51,6 +51,9 @@ from cartridge_d.s3.respond import log_failure, write_error, write_response
 from cartridge_d.s3.routing import Body, Route, find_route
 from cartridge_d.s3.upload import Check, Identity, UploadPipe
 
+#: Bytes read per C{recv} while a streamed body arrives (one pipe slice).
+STREAM_READ = 1024 * 1024
+
 #: Body bytes of a refused request read and dropped before the connection
 #: is cut instead.
 DISCARD_LIMIT = 1024 * 1024
@@ -120,6 +123,7 @@ class Exchange:
         self._sink: Any = None
         self._buffer: BufferSink | None = None
         self._empty_checks: list[Check] | None = None
+        self._read_size: int | None = None
         self._error: S3Error | None = None
         self._expect = False
         self._small = False
@@ -180,6 +184,7 @@ class Exchange:
             and not self._expect
         )
         if route.open_sink is not None and not self._small:
+            self._widen_reads()
             d = Deferred.fromCoroutine(self._open_sink(route))
             d.addErrback(self._fail)
         else:
@@ -189,6 +194,32 @@ class Exchange:
             else:
                 self._pipe.open(DiscardSink())
             self._continue()
+
+    def _widen_reads(self) -> None:
+        """
+        Read a streamed body from the socket a slice at a time.
+
+        A TCP transport reads at most C{bufferSize} (64 KiB) per C{recv},
+        so each MiB of a large PUT took 16 trips through C{doRead}, the
+        HTTP channel, L{received} and the pipe (docs/perf-large.md).  The
+        size is a public attribute of Twisted's TCP connection (22.4 to
+        26), set on this connection only, and put back once the body is
+        in: a 1 MiB C{recv} buffer for every later small request on the
+        connection would cost an allocation of that size each time.  A
+        transport without it (TLS) is left alone.
+        """
+        transport: Any = self._request.transport
+        size = getattr(transport, "bufferSize", None)
+        if isinstance(size, int) and size < STREAM_READ:
+            self._read_size = size
+            transport.bufferSize = STREAM_READ
+
+    def _narrow_reads(self) -> None:
+        """Put back the read size L{_widen_reads} changed, if it did."""
+        if self._read_size is not None:
+            transport: Any = self._request.transport
+            transport.bufferSize = self._read_size
+            self._read_size = None
 
     def _authenticate(self, head: RequestHead) -> AuthResult:
         # The signature is over the bytes received: a value is given to the
@@ -255,6 +286,7 @@ class Exchange:
         The whole HTTP body has been received: finish the exchange.
         """
         self._complete = True
+        self._narrow_reads()
         if self._refused and self._error is None:
             return  # the checks of _checks_then_refuse answer
         if self._empty_checks is not None and self._error is None:
@@ -411,6 +443,7 @@ class Exchange:
     # -- the end -----------------------------------------------------------
 
     def _finished(self, result: object) -> None:
+        self._narrow_reads()
         if isinstance(result, Failure):
             self._lost = True
             if self._pipe is not None:
