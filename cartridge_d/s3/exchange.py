@@ -203,7 +203,7 @@ class Exchange:
 
     def _widen_reads(self) -> None:
         """
-        Read a streamed body from the socket a slice at a time.
+        Read a streamed body from the socket L{STREAM_READ} bytes at a time.
 
         A TCP transport reads at most C{bufferSize} (64 KiB) per C{recv},
         so each MiB of a large PUT took 16 trips through C{doRead}, the
