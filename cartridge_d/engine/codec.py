@@ -380,29 +380,11 @@ def detached_birth(data: bytes, ref: DataRef) -> int | None:
     """
     if ref.inline is not None or len(ref.md5) != 16:
         return None
-    try:
-        birth, p = _uvarint(data, 0)
-        tag_len, p = _uvarint(data, p)
-    except IndexError as e:
-        raise CorruptCartridge("bad detached entry encoding: %s" % e) from e
+    inp = Reader(data, CorruptCartridge)
+    birth = inp.uint()
+    tag_len = inp.uint()
     head = varint(ref.size) + _extents_head(ref)
-    return birth if data.startswith(head, p + tag_len) else None
-
-
-def _uvarint(data: bytes, p: int) -> tuple[int, int]:
-    """
-    The varint at C{p} and the offset after it (IndexError if truncated).
-    """
-    b = data[p]
-    if b < 0x80:
-        return b, p + 1
-    n = shift = 0
-    while b >= 0x80:
-        n |= (b & 0x7F) << shift
-        shift += 7
-        p += 1
-        b = data[p]
-    return n | (b << shift), p + 1
+    return birth if data.startswith(head, inp.pos + tag_len) else None
 
 
 def detached_extents(data: bytes) -> tuple[int, tuple[Extent, ...]]:
