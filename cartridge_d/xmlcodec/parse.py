@@ -122,7 +122,7 @@ def child_text(element: etree._Element, name: str) -> str | None:
     return None
 
 
-def child_texts(element: etree._Element) -> dict[str, str]:
+def child_texts(element: etree._Element, names: dict[str, str] | None = None) -> dict[str, str]:
     """
     The text of each child element of C{element} ("" if empty) by local
     name; of several children with one name the first wins, as in
@@ -131,27 +131,20 @@ def child_texts(element: etree._Element) -> dict[str, str]:
     One pass over the children, for elements whose fields are all read
     (a Complete's parts): asking L{child_text} for each of seven names
     walks the children seven times.
-    """
-    texts: dict[str, str] = {}
-    for child in element:
-        name = local_name(child)
-        if name and name not in texts:
-            texts[name] = child.text or ""
-    return texts
 
-
-def _texts_by_name(element: etree._Element, names: dict[str, str]) -> dict[str, str]:
+    @param names: tag -> local name, kept by a caller across calls so that
+        elements repeating the same few tags (the parts of a Complete)
+        split each distinct tag once.
     """
-    L{child_texts}, with the local name of each tag kept in C{names}
-    across calls (the parts of a Complete repeat the same few tags).
-    """
+    if names is None:
+        names = {}
     texts: dict[str, str] = {}
     for child in element.iterchildren(etree.Element):
         tag = child.tag
         name = names.get(tag)
         if name is None:
-            name = names[tag] = tag.rpartition("}")[2]
-        if name not in texts:
+            name = names[tag] = local_name(child)
+        if name and name not in texts:
             texts[name] = child.text or ""
     return texts
 
@@ -231,7 +224,7 @@ def parse_complete_multipart_upload(body: bytes) -> tuple[CompletedPart, ...]:
     # "{*}Part" is lxml's filter for a local name in any or no namespace:
     # the parts are picked out in C, and each distinct tag is split once
     for part in root.iterchildren("{*}Part"):
-        fields = _texts_by_name(part, names)
+        fields = child_texts(part, names)
         number_text = _required(fields, part, "PartNumber").strip()
         if not number_text.isdigit():
             raise MalformedXML(f"PartNumber {number_text!r} is not a number")
