@@ -191,10 +191,8 @@ class BodyProducer:
 
     def _stalled(self) -> None:
         self._stall = None
-        transport = getattr(self._request, "transport", None)
         self._finish(Failure(TimeoutError("client stopped reading")))
-        if transport is not None:
-            transport.abortConnection()
+        self._abort()
 
     def _lost(self, failure: Failure) -> None:
         self._finish(failure)
