@@ -10,7 +10,10 @@ L{Exchange} is the state machine behind L{cartridge_d.s3.request.S3Request}:
     C{100 Continue} is ever sent for a refused request.
  2. B{body}: every body goes through an L{UploadPipe}, except the
     empty one of a route that takes none (most GETs and HEADs), whose
-    checks run when the request completes, without a pipe.  Streaming routes
+    checks run when the request completes, without a pipe, and a short
+    one of known length without aws-chunked framing (a small PUT, an XML
+    document), which is collected whole and checked once it is complete
+    (L{WholeBody}).  Streaming routes
     open their sink first (the object store checks the bucket and the
     permission there) and only then answer C{Expect: 100-continue}; their
     body flows into the sink with backpressure.  A small body (at most
@@ -33,7 +36,7 @@ import random
 from datetime import datetime, timezone
 from typing import Any
 
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from cartridge_d.auth.authenticate import authenticate
@@ -41,7 +44,7 @@ from cartridge_d.auth.request import AuthRequest
 from cartridge_d.auth.result import AuthResult
 from cartridge_d.s3 import limits
 from cartridge_d.s3.accesslog import AccessRecord
-from cartridge_d.s3.call import App, Call, Response
+from cartridge_d.s3.call import App, Call, ReceivedBody, Response
 from cartridge_d.s3.checks import body_checks, body_decoder
 from cartridge_d.s3.drive import drive
 from cartridge_d.s3.errors import S3Error, internal_error, s3_error, to_s3_error
@@ -49,7 +52,14 @@ from cartridge_d.s3.head import RequestHead, parse_head
 from cartridge_d.s3.producer import BodyProducer
 from cartridge_d.s3.respond import log_failure, write_error, write_response
 from cartridge_d.s3.routing import Body, Route, find_route
-from cartridge_d.s3.upload import Check, Identity, UploadPipe
+from cartridge_d.s3.upload import (
+    BufferSink,
+    Check,
+    DiscardSink,
+    Identity,
+    UploadPipe,
+    WholeBody,
+)
 
 #: Bytes read per C{recv} while a streamed body arrives.  A quarter of a
 #: pipe slice: 1 MiB reads saved a little more CPU per MiB, but in the full
@@ -75,39 +85,6 @@ def new_request_id() -> str:
     return "%016X" % random.getrandbits(64)
 
 
-class BufferSink:
-    """
-    The sink of an XML route: collects the body in memory up to C{limit}.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._parts: list[bytes] = []
-        self._size = 0
-
-    def write(self, data: bytes) -> Deferred[None]:
-        """Keep C{data}; MalformedXML once the body is over the limit."""
-        self._size += len(data)
-        if self._size > self._limit:
-            return fail(s3_error("MalformedXML", "Your request body is too large."))
-        self._parts.append(data)
-        return succeed(None)
-
-    def value(self) -> bytes:
-        """The whole body."""
-        return b"".join(self._parts)
-
-
-class DiscardSink:
-    """
-    The sink of a route that ignores its body.
-    """
-
-    def write(self, data: bytes) -> Deferred[None]:
-        """Drop C{data}."""
-        return succeed(None)
-
-
 class Exchange:
     """
     The state of one request; see the module docstring.
@@ -126,6 +103,8 @@ class Exchange:
         self.route: Route | None = None
         self._auth: AuthResult | None = None
         self._pipe: UploadPipe | None = None
+        self._whole: WholeBody | None = None
+        self._body = b""
         self._sink: Any = None
         self._buffer: BufferSink | None = None
         self._empty_checks: list[Check] | None = None
@@ -173,6 +152,24 @@ class Exchange:
             self._empty_checks = checks
             self._continue()
             return
+        expected = limits.decoded_length(head, length)
+        self._small = (
+            route.small is not None
+            and length is not None
+            and length <= limits.SMALL_BODY
+            and not self._expect
+        )
+        if (
+            (self._small or route.body is Body.XML)
+            and expected is not None
+            and expected <= limits.XML_BODY_LIMIT
+            and isinstance(decoder, Identity)
+        ):
+            # A short body of known length: collected whole, checked at
+            # the end, with no pipe or sink (see WholeBody).
+            self._whole = WholeBody(checks, expected)
+            self._continue()
+            return
         transport = self._request.transport
         self._pipe = UploadPipe(
             decoder,
@@ -180,14 +177,8 @@ class Exchange:
             transport.pauseProducing,
             transport.resumeProducing,
             self._body_refused,
-            expected_size=limits.decoded_length(head, length),
+            expected_size=expected,
             max_size=limits.MAX_PUT_BYTES if route.body is Body.STREAM else None,
-        )
-        self._small = (
-            route.small is not None
-            and length is not None
-            and length <= limits.SMALL_BODY
-            and not self._expect
         )
         if route.open_sink is not None and not self._small:
             self._widen_reads()
@@ -279,6 +270,9 @@ class Exchange:
         """
         The next piece of the (de-chunked) HTTP body.
         """
+        if self._whole is not None and self._error is None:
+            self._whole.feed(data)
+            return
         if self._error is not None or self._pipe is None or self._refused:
             self._discarded += len(data)
             if self._discarded > DISCARD_LIMIT and not self._cut:
@@ -297,6 +291,9 @@ class Exchange:
             return  # the checks of _checks_then_refuse answer
         if self._empty_checks is not None and self._error is None:
             self._run_bodyless(self._empty_checks)
+            return
+        if self._whole is not None and self._error is None:
+            self._run_whole(self._whole)
             return
         if self._error is not None or self._pipe is None:
             self._answer_error(self._error or internal_error())
@@ -321,6 +318,18 @@ class Exchange:
             return
         drive(self._run(), self._fail)
 
+    def _run_whole(self, whole: WholeBody) -> None:
+        """
+        Check a body collected whole, then run the handler at once; a
+        failed check is answered as the pipe would answer it.
+        """
+        try:
+            self._body = whole.finish()
+        except Exception:
+            self._body_refused(Failure())
+            return
+        drive(self._run(), self._fail)
+
     async def _run(self) -> None:
         assert self.route is not None
         if self._lost:
@@ -328,7 +337,12 @@ class Exchange:
             return
         changes: dict[str, Any] = {}
         handler = self.route.handler
-        if self._buffer is not None:
+        if self._whole is not None:
+            changes["body"] = self._body
+            if self._small:
+                changes["upload"] = ReceivedBody(self._whole.size, {})
+                handler = self.route.small or handler
+        elif self._buffer is not None:
             changes["body"] = self._buffer.value()
         if self._sink is not None:
             assert self._pipe is not None
