@@ -120,7 +120,6 @@ class Exchange:
         self._has_body = True
         self._discarded = 0
         self._cut = False
-        request.notifyFinish().addBoth(self._finished)
 
     # -- phase 1: the head -------------------------------------------------
 
@@ -462,7 +461,12 @@ class Exchange:
 
     # -- the end -----------------------------------------------------------
 
-    def _finished(self, result: object) -> None:
+    def ended(self, result: Failure | None) -> None:
+        """
+        The request is over: answered (None), or its connection lost (the
+        failure).  L{cartridge_d.s3.site.S3Request} calls this once, where
+        twisted.web would fire a C{notifyFinish} Deferred.
+        """
         self._narrow_reads()
         if isinstance(result, Failure):
             self._lost = True

@@ -31,7 +31,9 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet import tcp
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web import http, server
 from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
@@ -56,6 +58,7 @@ class S3Request(http.Request):
     """
 
     _exchange: Exchange | None = None
+    _ended = False
 
     def __init__(self, channel: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(channel, *args, **kwargs)
@@ -96,6 +99,32 @@ class S3Request(http.Request):
         self.args = {}
         assert self._exchange is not None
         self._exchange.completed()
+
+    def finish(self) -> None:
+        """
+        The response is complete: finish as twisted.web does, then tell the
+        exchange.
+
+        The exchange is told directly, not through a C{notifyFinish}
+        Deferred (one Deferred, a callback and its chain per request), in
+        the same order: after the channel is done with the request.
+        """
+        super().finish()
+        self._end(None)
+
+    def connectionLost(self, reason: Failure) -> None:
+        """
+        The connection went before the response was complete: tell the
+        exchange (as a C{notifyFinish} errback would).
+        """
+        super().connectionLost(reason)
+        self._end(reason)
+
+    def _end(self, result: Failure | None) -> None:
+        exchange = self._exchange
+        if exchange is not None and not self._ended:
+            self._ended = True
+            exchange.ended(result)
 
 
 def _header_lines(headers: Any) -> list[bytes]:
@@ -189,6 +218,58 @@ class S3Channel(http.HTTPChannel):
         if self._peer is None:
             self._peer = super().getPeer()
         return self._peer
+
+    # -- the idle timeout ------------------------------------------------
+
+    _idle: Any = None
+    _period: float | None = None
+
+    def setTimeout(self, period: Any) -> Any:
+        """
+        Change the idle timeout, as C{TimeoutMixin.setTimeout} does, with
+        one timer for the life of the connection.
+
+        twisted.web turns the timeout off while it answers a request and
+        on again after it.  C{TimeoutMixin} cancels its timer and schedules
+        a new one each time: per request, a C{DelayedCall} made, pushed on
+        the reactor's heap, cancelled, and swept from the heap later.  Here
+        the timer stays: turning the timeout on again pushes it back (a
+        C{reset} to a later time only records the delay), and if it
+        expires while the timeout is off (a request still being answered),
+        it looks again one period later instead of closing.
+        """
+        previous, self.timeOut = self.timeOut, period
+        if period is not None:
+            self._period = period
+            if self._idle is None:
+                self._idle = self.callLater(period, self._idle_expired)
+            else:
+                self._idle.reset(period)
+        return previous
+
+    def resetTimeout(self) -> None:
+        """
+        Bytes arrived: the idle period starts again (while it is on).
+        """
+        if self._idle is not None and self.timeOut is not None:
+            self._idle.reset(self.timeOut)
+
+    def _idle_expired(self) -> None:
+        self._idle = None
+        if self.timeOut is None:
+            if self._period is not None and self.connected:
+                self._idle = self.callLater(self._period, self._idle_expired)
+            return
+        self.timeoutConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """
+        Stop the idle timer with the connection.
+        """
+        super().connectionLost(reason)
+        idle, self._idle = self._idle, None
+        if idle is not None and idle.active():
+            idle.cancel()
 
     def lineLengthExceeded(self, line: bytes) -> None:
         """
