@@ -20,9 +20,11 @@ and splits only when neither has: random inserts leave leaves about 85%
 full instead of about 65%.
 
 The node type and the packing of entries into leaves of a given size are in
-L{cartridge_d.engine.nodes}; this module has the descents.
+L{cartridge_d.engine.nodes}; this module has the descents: one per key
+(L{put}, L{delete}), or one for a sorted batch (L{apply_sorted}), which
+copies and fixes each node it touches once for all of its keys.
 
-test-case-name: tests.engine.test_engine_properties
+test-case-name: tests.engine.test_engine_properties, tests.engine.test_engine_batch
 """
 
 from __future__ import annotations
@@ -36,18 +38,21 @@ from .nodes import (
     Ref,
     TreeContext,
     branch_size,
-    cut_run,
-    joined,
+    drop_entry,
     leaf_enc,
+    leaf_lists,
+    leaf_of,
+    merge,
     new_node,
-    repack,
+    overflow,
+    set_entry,
     split_branch,
     split_leaf,
 )
-from .pages import Overflow, Value, branch_entry_size, flat_key, leaf_entry, rehead
+from .pages import Overflow, Value, branch_entry_size, leaf_entry
 
-__all__ = ["Node", "Ref", "TreeContext", "branch_size", "delete", "dirty_nodes", "get", "put",
-           "scan", "seek"]
+__all__ = ["Node", "Ref", "TreeContext", "apply_sorted", "branch_size", "delete", "dirty_nodes",
+           "get", "put", "scan", "seek"]
 
 
 def get(load: Callable[[Node | int], Node], root: Ref, key: Key) -> Value | None:
@@ -103,96 +108,18 @@ def scan(load: Callable[[Node | int], Node], root: Ref, start: Key) -> Iterator[
             return
 
 
-def _overflow(tx: TreeContext, nk: list[Key], nv: list[Any], i: int, append: bool) -> int:
-    """
-    Child C{i} of a branch (C{nk}, C{nv}, changed in place) is an overfull
-    leaf. Share its entries with a neighbour if the two fit in two pages;
-    else split it, together with its neighbours, into one leaf more than
-    there were (3 into 4: about 85% full under random inserts, where 1 into
-    2 leaves them about 70% full). Keys appended at a leaf's end split it
-    alone, the left part full. A leaf whose last inserts were a run of keys
-    in order is cut after the run (L{cut_run}) and shares only with its
-    left neighbour. Return how many bytes the branch's separators grew by.
-    """
-    child = nv[i]
-    cap = tx.capacity
-    if child.streak and not append:
-        sib = tx.load(nv[i + 1]) if i + 1 < len(nv) else None
-        cut = cut_run(tx, child, sib)
-        if cut is not None:
-            pieces, with_sib = cut
-            return _replace(tx, nk, nv, i, i + 2 if with_sib else i + 1, pieces)
-    # a run's next keys come after it: entries moved right would meet them
-    for j in (i - 1,) if child.streak else (i - 1, i + 1):
-        if 0 <= j < len(nv):
-            sib = tx.load(nv[j])
-            if child.size + sib.size <= 2 * cap - cap // 32:
-                lo = min(i, j)
-                pieces = repack(tx, [tx.load(nv[lo]), tx.load(nv[lo + 1])], 2)
-                if len(pieces) == 2:
-                    return _replace(tx, nk, nv, lo, lo + 2, pieces)
-    if append:
-        return _replace(tx, nk, nv, i, i + 1, split_leaf(tx, child, True))
-    lo, hi = max(0, i - 1), min(len(nv), i + 2)
-    nodes = [tx.load(nv[k]) for k in range(lo, hi)]
-    return _replace(tx, nk, nv, lo, hi, repack(tx, nodes, len(nodes) + 1))
-
-
-def _replace(tx: TreeContext, nk: list[Key], nv: list[Any], lo: int, hi: int,
-             pieces: list[Node]) -> int:
-    """
-    Put leaves C{pieces} in place of children C{lo} to C{hi} (exclusive) of
-    a branch; return how many bytes its separators grew by.
-    """
-    for k in range(lo, hi):
-        tx.retire(tx.load(nv[k]))
-    seps = [p.keys[0] for p in pieces[1:]]
-    grown = (sum(map(branch_entry_size, seps))
-             - sum(branch_entry_size(k) for k in nk[lo:hi - 1]))
-    nv[lo:hi] = pieces
-    nk[lo:hi - 1] = seps
-    return grown
-
-
 def _put_leaf(tx: TreeContext, node: Node, key: Key, value: Value) -> Node:
     """
     The leaf C{node} with C{key} set, possibly overfull (the caller splits
-    or shares it): the new entry and the one after it are (re-)encoded.
+    or shares it).
     """
-    keys = node.keys
-    i = bisect_left(keys, key)
-    own = node.gen == tx.gen
-    if own:
-        nk, nv, ne = keys, node.vals, leaf_enc(node)
-    else:
-        nk, nv, ne = list(keys), list(node.vals), list(leaf_enc(node))
+    nk, nv, ne = leaf_lists(tx, node)
+    i = bisect_left(nk, key)
     last, streak = node.last, node.streak
-    prev = flat_key(nk[i - 1]) if i else b""
-    flat = flat_key(key)
-    entry = leaf_entry(prev, key, value, tx.max_entry, flat)
-    size = node.size + len(entry)
-    if i < len(nk) and nk[i] == key:
-        old = nv[i]
-        if isinstance(old, Overflow):
-            tx.free_overflow(old)
-        size -= len(ne[i])
-        nv[i] = value
-        ne[i] = entry
-    else:
-        nk.insert(i, key)
-        nv.insert(i, value)
-        ne.insert(i, entry)
-        if i + 1 < len(nk):
-            old_next = ne[i + 1]
-            ne[i + 1] = rehead(old_next, flat, nk[i + 1], prev)
-            size += len(ne[i + 1]) - len(old_next)
+    grown, new_key = set_entry(tx, nk, nv, ne, i, key, value)
+    if new_key:
         last, streak = i, 0 < i == node.last + 1
-    if own:
-        new = node
-    else:
-        tx.retire(node)
-        new = new_node(tx, True, nk, nv, size, ne)
-    new.size = size
+    new = leaf_of(tx, node, nk, nv, ne, node.size + grown)
     new.last, new.streak = last, streak
     return new
 
@@ -225,7 +152,7 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
     new_child = parts[0][1]
     same_keys = len(parts) == 1
     if new_child.leaf and new_child.size > tx.capacity:
-        size += _overflow(tx, nk, nv, i, new_child.keys[-1] == key)
+        size += overflow(tx, nk, nv, i, new_child.keys[-1] == key)
         same_keys = False
     # the separators' encodings (kept for the flush) hold while they do
     heads = node.enc if same_keys else None
@@ -256,37 +183,7 @@ def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
         parts = [(p.keys[0] if j else None, p) for j, p in enumerate(pieces)]
     else:
         parts = _put(tx, node, key, value)
-    while len(parts) > 1:
-        keys = [sep for sep, _ in parts[1:] if sep is not None]
-        node = new_node(tx, False, keys, [n for _, n in parts], branch_size(keys))
-        parts = split_branch(tx, node)
-    return parts[0][1]
-
-
-def _merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> int:
-    """
-    Merge child C{i} (just shrunk) with a neighbour if both fit in one page;
-    return how many bytes the branch's separators shrank by.
-    """
-    left_i = i if i + 1 < len(nv) else i - 1
-    left = tx.load(nv[left_i])
-    right = tx.load(nv[left_i + 1])
-    sep = nk[left_i]
-    if left.leaf:
-        keys, vals, enc, size = joined(left, right)
-        if size > tx.capacity:
-            return 0
-        merged = new_node(tx, True, keys, vals, size, enc)
-    else:
-        size = left.size + right.size - 8 + branch_entry_size(sep)
-        if size > tx.capacity:
-            return 0
-        merged = new_node(tx, False, left.keys + [sep] + right.keys, left.vals + right.vals, size)
-    tx.retire(left)
-    tx.retire(right)
-    nv[left_i:left_i + 2] = [merged]
-    del nk[left_i]
-    return branch_entry_size(sep)
+    return _grow(tx, parts)
 
 
 def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value | None]:
@@ -294,36 +191,23 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
     Remove C{key} under C{node}: (the new node or None if it emptied, the
     removed value), or (C{node}, None) when the key is absent. A node this
     transaction made since its last mark is changed in place, as in
-    L{_put_leaf}, so a run of deletes (a Complete attaching 64 parts) does
-    not copy the same leaf and branches once per key.
+    L{_put_leaf}, so a run of deletes does not copy the same leaf and
+    branches once per key.
     """
     keys = node.keys
-    own = node.gen == tx.gen
     if node.leaf:
         i = bisect_left(keys, key)
         if i == len(keys) or keys[i] != key:
             return node, None
         old = node.vals[i]
-        if isinstance(old, Overflow):
-            tx.free_overflow(old)
         if len(keys) == 1:
+            if isinstance(old, Overflow):
+                tx.free_overflow(old)
             tx.retire(node)
             return None, old
-        if own:
-            nk, nv, ne = keys, node.vals, leaf_enc(node)
-        else:
-            nk, nv, ne = list(keys), list(node.vals), list(leaf_enc(node))
-        size = node.size - len(ne[i])
-        del nk[i], nv[i], ne[i]
-        if i < len(ne):
-            head = rehead(ne[i], flat_key(nk[i - 1]) if i else b"", nk[i])
-            size += len(head) - len(ne[i])
-            ne[i] = head
-        if own:
-            node.size = size
-            return node, old
-        tx.retire(node)
-        return new_node(tx, True, nk, nv, size, ne), old
+        lk, lv, le = leaf_lists(tx, node)
+        return leaf_of(tx, node, lk, lv, le, node.size - drop_entry(tx, lk, lv, le, i)), old
+    own = node.gen == tx.gen
     i = bisect_right(keys, key)
     child, old = _delete(tx, tx.load(node.vals[i]), key)
     if old is None:
@@ -342,7 +226,7 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
     else:
         nv[i] = child
         if child.size < tx.capacity // 4 and len(nv) > 1:
-            size -= _merge(tx, nk, nv, i)
+            size -= merge(tx, nk, nv, i)
     if own:
         node.size = size
         node.enc = None  # its separators may have changed
@@ -362,11 +246,198 @@ def delete(tx: TreeContext, root: Ref, key: Key) -> tuple[Ref, Value | None]:
     new, old = _delete(tx, node, key)
     if old is None:
         return root, None
-    ref: Ref = new
+    return _collapse(tx, new), old
+
+
+def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]],
+                keys: list[Key], j: int, end: int,
+                olds: list[Value | None]) -> tuple[bool, Node | None]:
+    """
+    Leaf C{node} with ops C{j} to C{end} applied in order (their old
+    values appended to C{olds}), copied once for all of them, or None if
+    it emptied; and whether anything changed (not if all were deletes of
+    absent keys). It may be overfull: the caller shares or splits it.
+    """
+    nk, nv, ne = node.keys, node.vals, leaf_enc(node)
+    size, last, streak = node.size, node.last, node.streak
+    changed = False
+    i = 0
+    for n in range(j, end):
+        key = keys[n]
+        value = ops[n][1]
+        i = bisect_left(nk, key, i)
+        found = i < len(nk) and nk[i] == key
+        olds.append(nv[i] if found else None)
+        if value is None and not found:
+            continue
+        if not changed:
+            nk, nv, ne = leaf_lists(tx, node)
+            changed = True
+        if value is None:
+            size -= drop_entry(tx, nk, nv, ne, i)
+            continue
+        grown, new_key = set_entry(tx, nk, nv, ne, i, key, value)
+        size += grown
+        if new_key:
+            last, streak = i, 0 < i == last + 1
+    if not changed:
+        return False, node
+    if not nk:
+        tx.retire(node)
+        return True, None
+    new = leaf_of(tx, node, nk, nv, ne, size)
+    new.last, new.streak = last, streak
+    return True, new
+
+
+def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]],
+                  keys: list[Key], j: int, stop: int,
+                  olds: list[Value | None]) -> list[tuple[Key | None, Node]] | None:
+    """
+    Apply ops C{j} to C{stop}, all within branch C{node}'s key range, in
+    order: each child they fall in is changed once, for all of its ops,
+    then shared, split or merged as L{_put} and L{_delete} do for one key.
+    Return the new branch or the pieces it split into, with their
+    separators (none if it emptied), or None if nothing changed.
+    """
+    own = node.gen == tx.gen
+    nk: list[Key] = node.keys
+    nv: list[Any] = node.vals
+    size = node.size
+    changed = False
+    same_keys = True
+    while j < stop:
+        # the separators change as children split and merge: find the
+        # next op's child in the branch as it is now
+        i = bisect_right(nk, keys[j])
+        end = bisect_left(keys, nk[i], j, stop) if i < len(nk) else stop
+        child = tx.load(nv[i])
+        parts: list[tuple[Key | None, Node]] | None
+        if child.leaf:
+            leaf_changed, leaf = _apply_leaf(tx, child, ops, keys, j, end, olds)
+            parts = None if not leaf_changed else [] if leaf is None else [(None, leaf)]
+        else:
+            parts = _apply_branch(tx, child, ops, keys, j, end, olds)
+        j = end
+        if parts is None:
+            continue
+        if not changed:
+            changed = True
+            if not own:
+                nk, nv = list(nk), list(nv)
+        if not parts:
+            del nv[i]
+            if nv:
+                size -= branch_entry_size(nk.pop(i - 1 if i > 0 else 0))
+            same_keys = False
+        elif len(parts) > 1:
+            nv[i:i + 1] = [part for _, part in parts]
+            for k, (sep, _) in enumerate(parts[1:]):
+                assert sep is not None
+                nk.insert(i + k, sep)
+                size += branch_entry_size(sep)
+            same_keys = False
+        else:
+            new = nv[i] = parts[0][1]
+            if new.leaf and new.size > tx.capacity:
+                size += overflow(tx, nk, nv, i, ops[end - 1][1] is not None
+                                 and new.keys[-1] == keys[end - 1])
+                same_keys = False
+            elif new.size < tx.capacity // 4 and len(nv) > 1:
+                shrunk = merge(tx, nk, nv, i)
+                size -= shrunk
+                same_keys = same_keys and not shrunk
+    if not changed:
+        return None
+    if not nv:
+        tx.retire(node)
+        return []
+    # the separators' encodings (kept for the flush) hold while they do
+    heads = node.enc if same_keys else None
+    if own:
+        node.size = size
+        node.enc = heads
+    else:
+        tx.retire(node)
+        node = new_node(tx, False, nk, nv, size, heads)
+    return _split(tx, node)
+
+
+def _split(tx: TreeContext, node: Node) -> list[tuple[Key | None, Node]]:
+    """
+    The branch C{node} split into as many pieces as it takes for each to
+    fit a page (a batch can add many children to one branch).
+    """
+    parts = split_branch(tx, node)
+    if len(parts) == 1:
+        return parts
+    out: list[tuple[Key | None, Node]] = []
+    for sep, part in parts:
+        pieces = _split(tx, part)
+        out.append((sep, pieces[0][1]))
+        out.extend(pieces[1:])
+    return out
+
+
+def apply_sorted(tx: TreeContext, root: Ref, ops: list[tuple[Key, Value | None]]
+                 ) -> tuple[Ref, list[Value | None]]:
+    """
+    Apply C{ops}, (key, value to set or None to delete) sorted by key, to
+    the tree C{root}, in order: return the new root and each op's old
+    value (None where the key was absent), in order.
+
+    This is what a loop of L{put} and L{delete} would give, with one
+    descent for all the ops instead of one per op: each leaf and branch
+    they touch is copied once, and fixed (shared, split or merged) once
+    after all of its ops. A Complete attaching 64 parts, whose keys are
+    neighbours, rewrites a few leaves and one path instead of walking 128
+    times from the root.
+    """
+    olds: list[Value | None] = []
+    if not ops:
+        return root, olds
+    keys = [key for key, _ in ops]
+    node = tx.load(root) if root is not None else new_node(tx, True, [], [], 0, [])
+    parts: list[tuple[Key | None, Node]] | None
+    if node.leaf:
+        changed, leaf = _apply_leaf(tx, node, ops, keys, 0, len(ops), olds)
+        if not changed:
+            return root, olds  # only deletes of absent keys
+        if leaf is None:
+            return None, olds
+        parts = [(None, leaf)]
+        if leaf.size > tx.capacity:
+            pieces = split_leaf(tx, leaf, ops[-1][1] is not None and leaf.keys[-1] == keys[-1])
+            parts = [(p.keys[0] if j else None, p) for j, p in enumerate(pieces)]
+    else:
+        parts = _apply_branch(tx, node, ops, keys, 0, len(ops), olds)
+        if parts is None:
+            return root, olds
+        if not parts:
+            return None, olds
+    return _collapse(tx, _grow(tx, parts)), olds
+
+
+def _grow(tx: TreeContext, parts: list[tuple[Key | None, Node]]) -> Node:
+    """
+    The root over C{parts}, the pieces the old root split into: new
+    levels of branches until one node holds them.
+    """
+    while len(parts) > 1:
+        keys = [sep for sep, _ in parts[1:] if sep is not None]
+        parts = _split(tx, new_node(tx, False, keys, [n for _, n in parts], branch_size(keys)))
+    return parts[0][1]
+
+
+def _collapse(tx: TreeContext, ref: Ref) -> Ref:
+    """
+    The root C{ref} without the branches of one child above it that
+    deletes left.
+    """
     while isinstance(ref, Node) and not ref.leaf and len(ref.vals) == 1:
         tx.retire(ref)
         ref = ref.vals[0]
-    return ref, old
+    return ref
 
 
 def dirty_nodes(root: Ref) -> list[Node]:

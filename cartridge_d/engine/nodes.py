@@ -1,8 +1,10 @@
 """
 B+tree nodes and how leaves are packed: the node type, what the tree
-algorithms need from a transaction (L{TreeContext}), and the helpers that
-cut a run of leaf entries into pages and split a branch
-(docs/format.md, "B+tree nodes").
+algorithms need from a transaction (L{TreeContext}), the edits of one
+leaf entry, the helpers that cut a run of leaf entries into pages and
+split a branch, and what a branch does with a child that outgrew a page
+(share or split, L{overflow}) or shrank (L{merge}) (docs/format.md,
+"B+tree nodes").
 
 These are the byte-size decisions of the tree, kept apart from the
 descents in L{cartridge_d.engine.btree}: a leaf keeps each entry's encoded
@@ -18,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Protocol, Union
 
 from .codec import Key
-from .pages import Overflow, Value, branch_entry_size, flat_key, rehead
+from .pages import Overflow, Value, branch_entry_size, flat_key, leaf_entry, rehead
 
 
 class Node:
@@ -93,6 +95,76 @@ class TreeContext(Protocol):
         """
 
     def free_overflow(self, value: Overflow) -> None: ...
+
+
+def leaf_lists(tx: TreeContext, node: Node) -> tuple[list[Key], list[Value], list[bytes]]:
+    """
+    The entry lists of leaf C{node} to change: its own when this
+    generation made it (no undo mark can reach it), else copies.
+    """
+    if node.gen == tx.gen:
+        return node.keys, node.vals, leaf_enc(node)
+    return list(node.keys), list(node.vals), list(leaf_enc(node))
+
+
+def leaf_of(tx: TreeContext, node: Node, nk: list[Key], nv: list[Value], ne: list[bytes],
+             size: int) -> Node:
+    """
+    The leaf holding the changed lists from L{leaf_lists}: C{node} itself
+    when they are its own, else a new node that replaces it.
+    """
+    if nk is not node.keys:
+        tx.retire(node)
+        node = new_node(tx, True, nk, nv, size, ne)
+    node.size = size
+    return node
+
+
+def set_entry(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], i: int,
+               key: Key, value: Value) -> tuple[int, bool]:
+    """
+    Set C{key} at its place C{i} in a leaf's lists: the new entry and the
+    one after it are (re-)encoded. Return how many bytes the leaf grew by,
+    and whether the key is new.
+    """
+    prev = flat_key(nk[i - 1]) if i else b""
+    flat = flat_key(key)
+    entry = leaf_entry(prev, key, value, tx.max_entry, flat)
+    if i < len(nk) and nk[i] == key:
+        old = nv[i]
+        if isinstance(old, Overflow):
+            tx.free_overflow(old)
+        grown = len(entry) - len(ne[i])
+        nv[i] = value
+        ne[i] = entry
+        return grown, False
+    nk.insert(i, key)
+    nv.insert(i, value)
+    ne.insert(i, entry)
+    grown = len(entry)
+    if i + 1 < len(nk):
+        old_next = ne[i + 1]
+        ne[i + 1] = rehead(old_next, flat, nk[i + 1], prev)
+        grown += len(ne[i + 1]) - len(old_next)
+    return grown, True
+
+
+def drop_entry(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes],
+                i: int) -> int:
+    """
+    Remove entry C{i} from a leaf's lists, re-encoding the one after it;
+    return how many bytes the leaf shrank by.
+    """
+    old = nv[i]
+    if isinstance(old, Overflow):
+        tx.free_overflow(old)
+    shrunk = len(ne[i])
+    del nk[i], nv[i], ne[i]
+    if i < len(ne):
+        head = rehead(ne[i], flat_key(nk[i - 1]) if i else b"", nk[i])
+        shrunk -= len(head) - len(ne[i])
+        ne[i] = head
+    return shrunk
 
 
 def branch_size(keys: list[Key]) -> int:
@@ -226,3 +298,80 @@ def cut_run(tx: TreeContext, node: Node, sib: Node | None) -> tuple[list[Node], 
         if size <= tx.capacity:
             return [left, new_node(tx, True, keys, vals, size, run)], True
     return [left] + right, False
+
+
+def overflow(tx: TreeContext, nk: list[Key], nv: list[Any], i: int, append: bool) -> int:
+    """
+    Child C{i} of a branch (C{nk}, C{nv}, changed in place) is an overfull
+    leaf. Share its entries with a neighbour if the two fit in two pages;
+    else split it, together with its neighbours, into one leaf more than
+    there were (3 into 4: about 85% full under random inserts, where 1 into
+    2 leaves them about 70% full). Keys appended at a leaf's end split it
+    alone, the left part full. A leaf whose last inserts were a run of keys
+    in order is cut after the run (L{cut_run}) and shares only with its
+    left neighbour. Return how many bytes the branch's separators grew by.
+    """
+    child = nv[i]
+    cap = tx.capacity
+    if child.streak and not append:
+        sib = tx.load(nv[i + 1]) if i + 1 < len(nv) else None
+        cut = cut_run(tx, child, sib)
+        if cut is not None:
+            pieces, with_sib = cut
+            return replace_children(tx, nk, nv, i, i + 2 if with_sib else i + 1, pieces)
+    # a run's next keys come after it: entries moved right would meet them
+    for j in (i - 1,) if child.streak else (i - 1, i + 1):
+        if 0 <= j < len(nv):
+            sib = tx.load(nv[j])
+            if child.size + sib.size <= 2 * cap - cap // 32:
+                lo = min(i, j)
+                pieces = repack(tx, [tx.load(nv[lo]), tx.load(nv[lo + 1])], 2)
+                if len(pieces) == 2:
+                    return replace_children(tx, nk, nv, lo, lo + 2, pieces)
+    if append:
+        return replace_children(tx, nk, nv, i, i + 1, split_leaf(tx, child, True))
+    lo, hi = max(0, i - 1), min(len(nv), i + 2)
+    nodes = [tx.load(nv[k]) for k in range(lo, hi)]
+    return replace_children(tx, nk, nv, lo, hi, repack(tx, nodes, len(nodes) + 1))
+
+
+def replace_children(tx: TreeContext, nk: list[Key], nv: list[Any], lo: int, hi: int,
+             pieces: list[Node]) -> int:
+    """
+    Put leaves C{pieces} in place of children C{lo} to C{hi} (exclusive) of
+    a branch; return how many bytes its separators grew by.
+    """
+    for k in range(lo, hi):
+        tx.retire(tx.load(nv[k]))
+    seps = [p.keys[0] for p in pieces[1:]]
+    grown = (sum(map(branch_entry_size, seps))
+             - sum(branch_entry_size(k) for k in nk[lo:hi - 1]))
+    nv[lo:hi] = pieces
+    nk[lo:hi - 1] = seps
+    return grown
+
+
+def merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> int:
+    """
+    Merge child C{i} (just shrunk) with a neighbour if both fit in one page;
+    return how many bytes the branch's separators shrank by.
+    """
+    left_i = i if i + 1 < len(nv) else i - 1
+    left = tx.load(nv[left_i])
+    right = tx.load(nv[left_i + 1])
+    sep = nk[left_i]
+    if left.leaf:
+        keys, vals, enc, size = joined(left, right)
+        if size > tx.capacity:
+            return 0
+        merged = new_node(tx, True, keys, vals, size, enc)
+    else:
+        size = left.size + right.size - 8 + branch_entry_size(sep)
+        if size > tx.capacity:
+            return 0
+        merged = new_node(tx, False, left.keys + [sep] + right.keys, left.vals + right.vals, size)
+    tx.retire(left)
+    tx.retire(right)
+    nv[left_i:left_i + 2] = [merged]
+    del nk[left_i]
+    return branch_entry_size(sep)

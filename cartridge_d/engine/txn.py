@@ -17,6 +17,7 @@ test-case-name: tests.engine.test_engine_api
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Callable, Iterator
 
 from . import btree
@@ -316,8 +317,7 @@ class Txn:
                 if rec.version_id != NULL_VERSION:
                     rec = replace(rec, version_id=NULL_VERSION)
                 old_key = self._find_version(rec.bucket, rec.key, NULL_VERSION)
-        for seg in rec.segments:
-            self._attach(seg)
+        self._attach_many(rec.segments)
         new_key = object_key(rec.bucket, rec.key, seq)
         if old_key is not None and old_key != new_key:
             self._remove(old_key, rec.bucket, rec.key)
@@ -335,8 +335,7 @@ class Txn:
     def import_object(self, rec: ObjectRecord, seq: int) -> None:
         _check_names(rec.bucket, rec.key)
         self._bucket(rec.bucket)
-        for seg in rec.segments:
-            self._attach(seg)
+        self._attach_many(rec.segments)
         self.put(object_key(rec.bucket, rec.key, seq), encode_object(rec))
         self.objects += 1
 
@@ -371,25 +370,55 @@ class Txn:
                     self.delete(extent_key(e.start))
                     self.freed.append(Pending(e.start, count, birth, self.txn))
 
-    def _attach(self, ref: DataRef) -> None:
+    def _attach_many(self, refs: tuple[DataRef, ...]) -> None:
         """
-        Make C{ref}'s extents referenced by one more record: a finished
-        writer's reservation, a detached run, or extents already live.
+        Make C{refs}' extents referenced by one more record each. A
+        finished writer's reservation is claimed. Detached runs (the parts
+        of a Complete) are taken in two ordered batches over the tree, one
+        removing their detached entries and one adding their extent
+        entries, instead of two descents from the root per part. The first
+        part that does not match its detached entry raises NoSuchData
+        with its entry already removed: the request's rollback puts every
+        entry back. The rest (extents already live, a detached run named
+        again) take one more reference in L{_attach_live}.
         """
-        if ref.inline is not None or not ref.extents:
-            return
-        if self._claim_reserved(ref.extents):
-            return
-        # removed before it is checked: a mismatch raises, and the request's
-        # rollback puts it back (one tree descent instead of two)
-        raw = self.delete(detached_key(ref.extents[0].start))
-        if raw is not None:
-            birth = detached_birth(raw, ref)
-            if birth is None:
-                raise NoSuchData("reference does not match its detached data")
-            for e in ref.extents:
-                self.put(extent_key(e.start), encode_extent(e.count, birth, 1))
-            return
+        detached: dict[int, DataRef] = {}
+        live: list[DataRef] = []
+        again: list[DataRef] = []
+        for ref in refs:
+            if ref.inline is not None or not ref.extents or self._claim_reserved(ref.extents):
+                continue
+            if ref.extents[0].start in detached:
+                again.append(ref)  # live once its first mention is attached
+            else:
+                detached[ref.extents[0].start] = ref
+        if detached:
+            starts = sorted(detached)
+            self.root, olds = btree.apply_sorted(
+                self, self.root, [(detached_key(start), None) for start in starts])
+            puts: list[tuple[Key, Value | None]] = []
+            for start, old in zip(starts, olds):
+                ref = detached[start]
+                if old is None:
+                    live.append(ref)
+                    continue
+                birth = detached_birth(self.store.value(old), ref)
+                if birth is None:
+                    raise NoSuchData("reference does not match its detached data")
+                puts += [(extent_key(e.start), encode_extent(e.count, birth, 1))
+                         for e in ref.extents]
+            if puts:
+                puts.sort(key=itemgetter(0))
+                self.root, _ = btree.apply_sorted(self, self.root, puts)
+                self.changed = True
+        for ref in live + again:
+            self._attach_live(ref)
+
+    def _attach_live(self, ref: DataRef) -> None:
+        """
+        One more reference to C{ref}'s extents, each live (a copy) or a
+        writer's reservation.
+        """
         for e in ref.extents:
             raw = self.get(extent_key(e.start))
             if raw is not None:
