@@ -11,8 +11,7 @@ test-case-name: tests.auth.test_auth_botocore
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 from urllib.parse import unquote_to_bytes
 
@@ -40,6 +39,20 @@ class AuthRequest:
     raw_query: bytes
     headers: tuple[tuple[str, str], ...]
     virtual_host_bucket: str | None = None
+    _by_name: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built at once rather than as a cached_property: every request
+        # looks up headers, and (on Python 3.11) each first access to a
+        # cached_property takes a lock.
+        by_name: dict[str, list[str]] = {}
+        for name, value in self.headers:
+            values = by_name.get(name)
+            if values is None:
+                by_name[name] = [value]
+            else:
+                values.append(value)
+        object.__setattr__(self, "_by_name", by_name)
 
     @classmethod
     def from_uri(
@@ -58,17 +71,6 @@ class AuthRequest:
             tuple((name.lower(), value) for name, value in headers),
             virtual_host_bucket,
         )
-
-    @cached_property
-    def _by_name(self) -> dict[str, list[str]]:
-        by_name: dict[str, list[str]] = {}
-        for name, value in self.headers:
-            values = by_name.get(name)
-            if values is None:
-                by_name[name] = [value]
-            else:
-                values.append(value)
-        return by_name
 
     def header_map(self) -> Mapping[str, Sequence[str]]:
         """

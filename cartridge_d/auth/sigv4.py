@@ -288,18 +288,39 @@ def _payload_mode(value: str | None) -> str:
     )
 
 
-def _parse_authorization(value: str) -> dict[str, str]:
-    prefix = "The authorization header is malformed;"
-    rest = value[len(ALGORITHM):]
+def _parse_components(parts: list[str]) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for part in rest.split(","):
+    for part in parts:
         name, eq, val = part.strip().partition("=")
         if not eq:
             raise AuthError(
                 "AuthorizationHeaderMalformed",
-                f"{prefix} the authorization component \"{part.strip()}\" is malformed.",
+                "The authorization header is malformed; the authorization component "
+                f"\"{part.strip()}\" is malformed.",
             )
         fields[name.strip()] = val.strip()
+    return fields
+
+
+@lru_cache(maxsize=256)
+def _leading_components(rest: str) -> tuple[tuple[str, str], ...]:
+    """
+    The components before the last one (cached: a client sends the same
+    C{Credential} and C{SignedHeaders} all day, and only the signature,
+    which comes last, changes; a malformed one raises and is not cached).
+    """
+    return tuple(_parse_components(rest.split(",")).items())
+
+
+def _parse_authorization(value: str) -> dict[str, str]:
+    prefix = "The authorization header is malformed;"
+    rest = value[len(ALGORITHM):]
+    leading, comma, last = rest.rpartition(",")
+    if comma:
+        fields = dict(_leading_components(leading))
+        fields.update(_parse_components([last]))
+    else:
+        fields = _parse_components([rest])
     for needed in ("Credential", "SignedHeaders", "Signature"):
         if needed not in fields:
             raise AuthError(

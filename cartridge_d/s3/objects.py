@@ -11,7 +11,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 
-from cartridge_d.objectstore.conditions import Conditions
+from cartridge_d.objectstore.conditions import NO_CONDITIONS, Conditions
 from cartridge_d.objectstore.model import ObjectQuery, PutOptions
 from cartridge_d.objectstore.validation import parts_count
 from cartridge_d.s3.buckets import check_acl
@@ -39,8 +39,15 @@ _EMPTY_TAGGING = (
 
 def conditions(head: RequestHead) -> Conditions:
     """
-    The If-* headers of a request.
+    The If-* headers of a request (the one shared empty value when there
+    are none, as for nearly every GET and HEAD).
     """
+    headers = head.headers
+    if not (
+        "if-match" in headers or "if-none-match" in headers
+        or "if-modified-since" in headers or "if-unmodified-since" in headers
+    ):
+        return NO_CONDITIONS
     return Conditions(
         if_match=head.header("if-match"),
         if_none_match=head.header("if-none-match"),

@@ -81,7 +81,15 @@ class S3Request(http.Request):
         site: S3Site = getattr(self.channel, "site")
         self._exchange = Exchange(self, site.app)
         self._exchange.begin(method, uri, version, length)
-        self.requestHeaders.removeHeader(b"expect")
+        head = self._exchange.head
+        if head is None or "expect" in head.headers:
+            self.requestHeaders.removeHeader(b"expect")
+
+    def parseCookies(self) -> None:
+        """
+        Nothing: S3 has no cookies (twisted.web's C{Request} would look
+        for a C{Cookie} header on every request).
+        """
 
     def handleContentChunk(self, data: bytes) -> None:
         """

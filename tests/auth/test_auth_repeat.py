@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from cartridge_d.auth import AuthError, authenticate
+from cartridge_d.auth import AuthError, AuthRequest, authenticate
 
-from auth_helpers import TEST_AK, TEST_STORE, make_request
+from auth_helpers import TEST_AK, TEST_STORE, make_request, with_header
 from test_auth_errors import NOW, code_of, v4_request
 
 
@@ -53,3 +53,29 @@ def test_a_bad_signature_with_a_remembered_scope_is_refused() -> None:
         assert code_of(v4_request(region="us-west-2")) == "AuthorizationHeaderMalformed"
     later = NOW + timedelta(days=1)
     assert authenticate(v4_request(later), TEST_STORE, later, "us-east-1").access_key == TEST_AK
+
+
+def _with_authorization(req: AuthRequest, value: str) -> AuthRequest:
+    return with_header(req, "authorization", value)
+
+
+def test_components_in_any_order_and_malformed_ones_every_time() -> None:
+    """
+    The Authorization components before the signature are remembered, but
+    a header whose Signature comes first, or in the middle, is accepted
+    the same, and a malformed component is refused each time it is sent,
+    even after the same leading components were accepted.
+    """
+    req = v4_request()
+    value = req.header("authorization") or ""
+    rest = value[len("AWS4-HMAC-SHA256 "):]
+    parts = [p.strip() for p in rest.split(",")]
+    assert parts[-1].startswith("Signature=")
+    for order in (parts, [parts[2], parts[0], parts[1]], [parts[0], parts[2], parts[1]]):
+        moved = _with_authorization(req, "AWS4-HMAC-SHA256 " + ",".join(order))
+        assert authenticate(moved, TEST_STORE, NOW, "us-east-1").access_key == TEST_AK
+    broken = "AWS4-HMAC-SHA256 " + ",".join([parts[0], "SignedHeaders", parts[2]])
+    for _ in range(2):
+        assert code_of(_with_authorization(req, broken)) == "AuthorizationHeaderMalformed"
+    no_signature = "AWS4-HMAC-SHA256 " + ", ".join(parts[:2])
+    assert code_of(_with_authorization(req, no_signature)) == "AuthorizationHeaderMalformed"
