@@ -304,7 +304,7 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
     nk: list[Key] = node.keys
     nv: list[Any] = node.vals
     size = node.size
-    changed = False
+    changed = small = False
     same_keys = True
     while j < stop:
         # the separators change as children split and merge: find the
@@ -343,12 +343,14 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
                 size += overflow(tx, nk, nv, i, ops[end - 1][1] is not None
                                  and new.keys[-1] == keys[end - 1])
                 same_keys = False
-            elif new.size < tx.capacity // 4 and len(nv) > 1:
-                shrunk = merge(tx, nk, nv, i)
-                size -= shrunk
-                same_keys = same_keys and not shrunk
+            elif new.size < tx.capacity // 4:
+                small = True
     if not changed:
         return None
+    if small:
+        grown, merged = _merge_small(tx, nk, nv)
+        size -= grown
+        same_keys = same_keys and not merged
     if not nv:
         tx.retire(node)
         return []
@@ -361,6 +363,27 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
         tx.retire(node)
         node = new_node(tx, False, nk, nv, size, heads)
     return _split(tx, node)
+
+
+def _merge_small(tx: TreeContext, nk: list[Key], nv: list[Any]) -> tuple[int, bool]:
+    """
+    Merge each child of a branch (C{nk}, C{nv}) that this generation
+    changed and left under a quarter of a page with a neighbour, if the two
+    fit in a page. Done once after a batch, not after each child: a run of
+    deletes that empties the leaves after a small one would otherwise
+    merge it into each of them in turn, copying every one. Return how many
+    bytes the separators shrank by, and whether any child merged.
+    """
+    shrunk, i = 0, 0
+    while i < len(nv) and len(nv) > 1:
+        child = nv[i]
+        if isinstance(child, Node) and child.gen == tx.gen and child.size < tx.capacity // 4:
+            gone = merge(tx, nk, nv, i)
+            if gone:
+                shrunk += gone
+                continue  # the merged child may take its next neighbour too
+        i += 1
+    return shrunk, shrunk > 0
 
 
 def _split(tx: TreeContext, node: Node) -> list[tuple[Key | None, Node]]:

@@ -18,7 +18,7 @@ from cartridge_d.engine import Cartridge, DataRef, btree, check
 from cartridge_d.engine.codec import Key
 from cartridge_d.engine.pages import Value
 from engine_helpers import body, make_bucket, record, store
-from test_engine_leaves import CAPACITY, ModelTree, key_of
+from test_engine_leaves import CAPACITY, ModelTree, key_of, leaves
 
 SIZES = [20, 113, 400, 1500]
 #: a batch: a seed, where its keys start, how far they spread (a run of
@@ -120,6 +120,24 @@ def test_batch_that_grows_and_shrinks_a_branch_many_fold() -> None:
     tree.root, olds = btree.apply_sorted(tree.tx, tree.root, gone)
     assert olds == [tree.model.pop(k, None) for k, _ in gone]
     _check(tree)
+
+
+def test_sparse_deletes_merge_leaves() -> None:
+    """
+    A batch that deletes nine keys in ten all over the tree leaves the
+    survivors in a third of the leaves or fewer: the leaves it shrinks
+    merge with their neighbours, as single deletes would merge them.
+    """
+    tree = ModelTree()
+    for i in range(3000):
+        tree.put(key_of(i), _value(i, 400, 0))
+    before = len(leaves(tree.root))
+    tree.mark()
+    gone: list[tuple[Key, Value | None]] = [(key_of(i), None) for i in range(3000) if i % 10]
+    tree.root, olds = btree.apply_sorted(tree.tx, tree.root, gone)
+    assert olds == [tree.model.pop(k) for k, _ in gone]
+    _check(tree)
+    assert len(leaves(tree.root)) * 3 <= before
 
 
 def test_batch_of_nothing_changes_nothing() -> None:
