@@ -131,6 +131,18 @@ class FreeMap:
         c = self._count[s]
         if not (s <= start and start + count <= s + c):
             raise AssertionError("taking blocks that are not free")
+        if s == start:
+            # the usual case (first_fit hands out a run's start): the run
+            # shrinks in place; runs only got smaller, so the marks of
+            # first_fit stay right without the walk an add makes
+            del self._count[s]
+            self.total -= count
+            if count == c:
+                del self._starts[i]
+            else:
+                self._starts[i] = s + count
+                self._count[s + count] = c - count
+            return
         del self._starts[i]
         del self._count[s]
         self.total -= c

@@ -113,6 +113,12 @@ class Writer:
     parallel and never take the commit lock.
     """
 
+    # slots: a small PUT builds one writer per request, in the threads
+    # whose preparing is the serial part of a busy group commit
+    __slots__ = ("_alloc", "_is_open", "_file", "_bs", "_chunk", "_inline_max", "_hint",
+                 "_owner", "_md5", "_pieces", "_held", "_size", "_written", "_extents",
+                 "_capacity", "_crcs", "_done")
+
     def __init__(self, alloc: "Allocator", file: "BlockFile", block_size: int,
                  size_hint: int | None, is_open: Callable[[], bool] = lambda: True) -> None:
         self._alloc = alloc
