@@ -194,9 +194,13 @@ async def put_small_object(call: Call) -> Response:
     head = call.head
     await refuse_object_lock(call)
     check_acl(call)
+    options = put_options(call)
+    # The options hold the checksum the body announced (from a header or
+    # the trailer), so they name the algorithm to compute: no second
+    # search of the headers.
+    algorithms = tuple(algorithm for algorithm, _ in options.checksums)
     record = await call.app.store.put_object(
-        head.bucket, head.key, call.owner_id, call.body, put_options(call),
-        _checksum_algorithms(head),
+        head.bucket, head.key, call.owner_id, call.body, options, algorithms,
     )
     return _stored(record)
 
