@@ -2,8 +2,8 @@
 The group-commit path's cheaper steps (docs/perf-group.md) behave exactly
 as before: every waiting thread of a batch wakes (in a chain), a record
 encodes to the same bytes on disk, taking a run's start leaves the free
-map as a plain set of blocks would, and a header evolves as
-dataclasses.replace would make it.
+map as a plain set of blocks would, recycled neighbours join, and a header
+evolves as dataclasses.replace would make it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from cartridge_d.engine.codec import decode_object, encode_object
 from cartridge_d.engine.commitqueue import CommitQueue, Request
-from cartridge_d.engine.freespace import FreeMap
+from cartridge_d.engine.freespace import Allocator, FreeMap, Pending
 from cartridge_d.engine.header import Header
 from cartridge_d.engine.types import DataRef, Extent, Fuses, ObjectRecord
 
@@ -162,6 +162,30 @@ def test_free_map_matches_a_set_of_blocks(steps: list[tuple[str, int, int]]) -> 
     runs = fm.items()
     for (s1, c1), (s2, _c2) in zip(runs, runs[1:]):
         assert s1 + c1 < s2
+
+
+class _NoFile:
+    """
+    A file the allocator never needs: nothing here grows it.
+    """
+
+    def grow(self, size: int) -> None:
+        raise AssertionError("grew")
+
+
+def test_recycled_neighbours_join_into_one_run() -> None:
+    """
+    Pages freed one by one by a durable commit come back as one free run
+    where they are neighbours, so a request for all of them fits; pages a
+    reader still pins, or that a later commit freed, stay pending.
+    """
+    alloc = Allocator(_NoFile(), 4096, 1000, 1000, [], [])  # type: ignore[arg-type]
+    alloc.pending = ([Pending(p, 1, 3, 5) for p in (10, 12, 11, 13)]
+                     + [Pending(40, 2, 1, 5), Pending(20, 4, 6, 7), Pending(30, 2, 5, 6)])
+    alloc.recycle(6, [2])
+    assert alloc.free.items() == [(10, 4), (30, 2)]
+    assert alloc.free.first_fit(4) == 10
+    assert sorted((p.start, p.count) for p in alloc.pending) == [(20, 4), (40, 2)]
 
 
 def _header() -> Header:
