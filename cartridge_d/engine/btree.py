@@ -38,11 +38,13 @@ from .nodes import (
     Ref,
     TreeContext,
     branch_size,
-    drop_entry,
+    drop_run,
+    insert_run,
     leaf_enc,
     leaf_lists,
     leaf_of,
     merge,
+    merge_small,
     new_node,
     overflow,
     set_entry,
@@ -206,7 +208,7 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
             tx.retire(node)
             return None, old
         lk, lv, le = leaf_lists(tx, node)
-        return leaf_of(tx, node, lk, lv, le, node.size - drop_entry(tx, lk, lv, le, i)), old
+        return leaf_of(tx, node, lk, lv, le, node.size - drop_run(tx, lk, lv, le, i, 1)), old
     own = node.gen == tx.gen
     i = bisect_right(keys, key)
     child, old = _delete(tx, tx.load(node.vals[i]), key)
@@ -257,29 +259,49 @@ def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]]
     values appended to C{olds}), copied once for all of them, or None if
     it emptied; and whether anything changed (not if all were deletes of
     absent keys). It may be overfull: the caller shares or splits it.
+
+    A run of new keys with no entry between them is inserted at once, and
+    a run of deletes of neighbouring entries removed at once, so the entry
+    after a run is re-encoded once (a Complete's parts are such runs).
     """
     nk, nv, ne = node.keys, node.vals, leaf_enc(node)
     size, last, streak = node.size, node.last, node.streak
     changed = False
-    i = 0
-    for n in range(j, end):
+    i, n = 0, j
+    while n < end:
         key = keys[n]
         value = ops[n][1]
         i = bisect_left(nk, key, i)
         found = i < len(nk) and nk[i] == key
-        olds.append(nv[i] if found else None)
         if value is None and not found:
+            olds.append(None)
+            n += 1
             continue
         if not changed:
             nk, nv, ne = leaf_lists(tx, node)
             changed = True
-        if value is None:
-            size -= drop_entry(tx, nk, nv, ne, i)
-            continue
-        grown, new_key = set_entry(tx, nk, nv, ne, i, key, value)
-        size += grown
-        if new_key:
-            last, streak = i, 0 < i == last + 1
+        k = n + 1
+        if found:
+            if value is None:
+                while (k < end and i + k - n < len(nk) and ops[k][1] is None
+                       and keys[k] == nk[i + k - n]):
+                    k += 1
+                olds += nv[i:i + k - n]
+                size -= drop_run(tx, nk, nv, ne, i, k - n)
+            else:
+                olds.append(nv[i])
+                size += set_entry(tx, nk, nv, ne, i, key, value)[0]
+        else:
+            bound = nk[i] if i < len(nk) else None
+            while (k < end and ops[k][1] is not None and keys[k] != keys[k - 1]
+                   and (bound is None or keys[k] < bound)):
+                k += 1
+            olds += [None] * (k - n)
+            size += insert_run(tx, nk, nv, ne, i, keys[n:k],
+                               [v for _, v in ops[n:k] if v is not None])
+            streak = k - n > 1 or 0 < i == last + 1
+            last = i + k - n - 1
+        n = k
     if not changed:
         return False, node
     if not nk:
@@ -348,7 +370,7 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
     if not changed:
         return None
     if small:
-        grown, merged = _merge_small(tx, nk, nv)
+        grown, merged = merge_small(tx, nk, nv)
         size -= grown
         same_keys = same_keys and not merged
     if not nv:
@@ -362,44 +384,7 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
     else:
         tx.retire(node)
         node = new_node(tx, False, nk, nv, size, heads)
-    return _split(tx, node)
-
-
-def _merge_small(tx: TreeContext, nk: list[Key], nv: list[Any]) -> tuple[int, bool]:
-    """
-    Merge each child of a branch (C{nk}, C{nv}) that this generation
-    changed and left under a quarter of a page with a neighbour, if the two
-    fit in a page. Done once after a batch, not after each child: a run of
-    deletes that empties the leaves after a small one would otherwise
-    merge it into each of them in turn, copying every one. Return how many
-    bytes the separators shrank by, and whether any child merged.
-    """
-    shrunk, i = 0, 0
-    while i < len(nv) and len(nv) > 1:
-        child = nv[i]
-        if isinstance(child, Node) and child.gen == tx.gen and child.size < tx.capacity // 4:
-            gone = merge(tx, nk, nv, i)
-            if gone:
-                shrunk += gone
-                continue  # the merged child may take its next neighbour too
-        i += 1
-    return shrunk, shrunk > 0
-
-
-def _split(tx: TreeContext, node: Node) -> list[tuple[Key | None, Node]]:
-    """
-    The branch C{node} split into as many pieces as it takes for each to
-    fit a page (a batch can add many children to one branch).
-    """
-    parts = split_branch(tx, node)
-    if len(parts) == 1:
-        return parts
-    out: list[tuple[Key | None, Node]] = []
-    for sep, part in parts:
-        pieces = _split(tx, part)
-        out.append((sep, pieces[0][1]))
-        out.extend(pieces[1:])
-    return out
+    return split_branch(tx, node)
 
 
 def apply_sorted(tx: TreeContext, root: Ref, ops: list[tuple[Key, Value | None]]
@@ -448,7 +433,7 @@ def _grow(tx: TreeContext, parts: list[tuple[Key | None, Node]]) -> Node:
     """
     while len(parts) > 1:
         keys = [sep for sep, _ in parts[1:] if sep is not None]
-        parts = _split(tx, new_node(tx, False, keys, [n for _, n in parts], branch_size(keys)))
+        parts = split_branch(tx, new_node(tx, False, keys, [n for _, n in parts], branch_size(keys)))
     return parts[0][1]
 
 

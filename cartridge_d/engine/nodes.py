@@ -127,39 +127,56 @@ def set_entry(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], 
     one after it are (re-)encoded. Return how many bytes the leaf grew by,
     and whether the key is new.
     """
-    prev = flat_key(nk[i - 1]) if i else b""
-    flat = flat_key(key)
-    entry = leaf_entry(prev, key, value, tx.max_entry, flat)
     if i < len(nk) and nk[i] == key:
         old = nv[i]
         if isinstance(old, Overflow):
             tx.free_overflow(old)
+        entry = leaf_entry(flat_key(nk[i - 1]) if i else b"", key, value, tx.max_entry)
         grown = len(entry) - len(ne[i])
         nv[i] = value
         ne[i] = entry
         return grown, False
-    nk.insert(i, key)
-    nv.insert(i, value)
-    ne.insert(i, entry)
-    grown = len(entry)
-    if i + 1 < len(nk):
-        old_next = ne[i + 1]
-        ne[i + 1] = rehead(old_next, flat, nk[i + 1], prev)
-        grown += len(ne[i + 1]) - len(old_next)
-    return grown, True
+    return insert_run(tx, nk, nv, ne, i, [key], [value]), True
 
 
-def drop_entry(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes],
-                i: int) -> int:
+def insert_run(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], i: int,
+               keys: list[Key], values: list[Value]) -> int:
     """
-    Remove entry C{i} from a leaf's lists, re-encoding the one after it;
-    return how many bytes the leaf shrank by.
+    Insert new keys C{keys}, in order, all between entries C{i - 1} and
+    C{i} of a leaf's lists: each is encoded against the one before it,
+    and the entry after them is re-encoded once for the whole run. Return
+    how many bytes the leaf grew by.
     """
-    old = nv[i]
-    if isinstance(old, Overflow):
-        tx.free_overflow(old)
-    shrunk = len(ne[i])
-    del nk[i], nv[i], ne[i]
+    before = prev = flat_key(nk[i - 1]) if i else b""
+    entries = []
+    for key, value in zip(keys, values):
+        flat = flat_key(key)
+        entries.append(leaf_entry(prev, key, value, tx.max_entry, flat))
+        prev = flat
+    nk[i:i] = keys
+    nv[i:i] = values
+    ne[i:i] = entries
+    grown = sum(map(len, entries))
+    after = i + len(keys)
+    if after < len(nk):
+        old_next = ne[after]
+        ne[after] = rehead(old_next, prev, nk[after], before)
+        grown += len(ne[after]) - len(old_next)
+    return grown
+
+
+def drop_run(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], i: int,
+             count: int) -> int:
+    """
+    Remove entries C{i} to C{i + count} from a leaf's lists, re-encoding
+    the one after them once; return how many bytes the leaf shrank by.
+    """
+    end = i + count
+    for old in nv[i:end]:
+        if isinstance(old, Overflow):
+            tx.free_overflow(old)
+    shrunk = sum(map(len, ne[i:end]))
+    del nk[i:end], nv[i:end], ne[i:end]
     if i < len(ne):
         head = rehead(ne[i], flat_key(nk[i - 1]) if i else b"", nk[i])
         shrunk -= len(head) - len(ne[i])
@@ -239,7 +256,9 @@ def split_leaf(tx: TreeContext, node: Node, append: bool) -> list[Node]:
 
 def split_branch(tx: TreeContext, node: Node) -> list[tuple[Key | None, Node]]:
     """
-    Split an overfull branch in two by bytes, in the middle.
+    Split an overfull branch by bytes, in the middle, and each half again
+    while it is over a page (a batch can add many children to one
+    branch): the pieces, each with the separator before it.
     """
     if node.size <= tx.capacity or len(node.keys) < 2:
         return [(None, node)]
@@ -252,7 +271,8 @@ def split_branch(tx: TreeContext, node: Node) -> list[tuple[Key | None, Node]]:
         m += 1
     left = new_node(tx, False, keys[:m], vals[:m + 1], branch_size(keys[:m]))
     right = new_node(tx, False, keys[m + 1:], vals[m + 1:], branch_size(keys[m + 1:]))
-    return [(None, left), (keys[m], right)]
+    rest = split_branch(tx, right)
+    return split_branch(tx, left) + [(keys[m], rest[0][1])] + rest[1:]
 
 
 def repack(tx: TreeContext, nodes: list[Node], want: int) -> list[Node]:
@@ -375,3 +395,24 @@ def merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> int:
     nv[left_i:left_i + 2] = [merged]
     del nk[left_i]
     return branch_entry_size(sep)
+
+
+def merge_small(tx: TreeContext, nk: list[Key], nv: list[Any]) -> tuple[int, bool]:
+    """
+    Merge each child of a branch (C{nk}, C{nv}) that this generation
+    changed and left under a quarter of a page with a neighbour, if the two
+    fit in a page. Done once after a batch, not after each child: a run of
+    deletes that empties the leaves after a small one would otherwise
+    merge it into each of them in turn, copying every one. Return how many
+    bytes the separators shrank by, and whether any child merged.
+    """
+    shrunk, i = 0, 0
+    while i < len(nv) and len(nv) > 1:
+        child = nv[i]
+        if isinstance(child, Node) and child.gen == tx.gen and child.size < tx.capacity // 4:
+            gone = merge(tx, nk, nv, i)
+            if gone:
+                shrunk += gone
+                continue  # the merged child may take its next neighbour too
+        i += 1
+    return shrunk, shrunk > 0
