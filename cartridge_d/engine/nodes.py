@@ -127,16 +127,27 @@ def set_entry(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], 
     one after it are (re-)encoded. Return how many bytes the leaf grew by,
     and whether the key is new.
     """
+    prev = flat_key(nk[i - 1]) if i else b""
+    flat = flat_key(key)
+    entry = leaf_entry(prev, key, value, tx.max_entry, flat)
     if i < len(nk) and nk[i] == key:
         old = nv[i]
         if isinstance(old, Overflow):
             tx.free_overflow(old)
-        entry = leaf_entry(flat_key(nk[i - 1]) if i else b"", key, value, tx.max_entry)
         grown = len(entry) - len(ne[i])
         nv[i] = value
         ne[i] = entry
         return grown, False
-    return insert_run(tx, nk, nv, ne, i, [key], [value]), True
+    # one key: L{insert_run} without its lists (the path of every small PUT)
+    nk.insert(i, key)
+    nv.insert(i, value)
+    ne.insert(i, entry)
+    grown = len(entry)
+    if i + 1 < len(nk):
+        old_next = ne[i + 1]
+        ne[i + 1] = rehead(old_next, flat, nk[i + 1], prev)
+        grown += len(ne[i + 1]) - len(old_next)
+    return grown, True
 
 
 def insert_run(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], i: int,
@@ -171,12 +182,19 @@ def drop_run(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], i
     Remove entries C{i} to C{i + count} from a leaf's lists, re-encoding
     the one after them once; return how many bytes the leaf shrank by.
     """
-    end = i + count
-    for old in nv[i:end]:
-        if isinstance(old, Overflow):
-            tx.free_overflow(old)
-    shrunk = sum(map(len, ne[i:end]))
-    del nk[i:end], nv[i:end], ne[i:end]
+    if count == 1:  # a single delete: no slices to build
+        gone = nv[i]
+        if isinstance(gone, Overflow):
+            tx.free_overflow(gone)
+        shrunk = len(ne[i])
+        del nk[i], nv[i], ne[i]
+    else:
+        end = i + count
+        for old in nv[i:end]:
+            if isinstance(old, Overflow):
+                tx.free_overflow(old)
+        shrunk = sum(map(len, ne[i:end]))
+        del nk[i:end], nv[i:end], ne[i:end]
     if i < len(ne):
         head = rehead(ne[i], flat_key(nk[i - 1]) if i else b"", nk[i])
         shrunk -= len(head) - len(ne[i])
