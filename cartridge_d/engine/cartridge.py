@@ -53,7 +53,7 @@ from .operations import (
     Touch,
 )
 from .txn import Txn
-from .view import View
+from .view import BucketCache, View, changes_buckets
 from .writer import Writer
 from .types import (
     BucketRecord,
@@ -120,6 +120,7 @@ class Cartridge:
                                 replayed.pending)
         self._state = State(header, snapshots, snap_birth)
         self._state_lock = threading.Lock()
+        self._buckets: BucketCache = {}  # with _state; swapped together (view.py)
         self._pins: Counter[int] = Counter()
         self._queue = CommitQueue(self._run_batch)
         self._closed = False
@@ -247,9 +248,10 @@ class Cartridge:
         self._check_open()
         with self._state_lock:
             h = self._state.header
+            buckets = self._buckets
             self._pins[h.txn] += 1
         return View(store, h.catalog_root, h.txn, lambda: self._unpin(h.txn),
-                    lambda: not self._closed)
+                    lambda: not self._closed, buckets)
 
     def nowait_view(self) -> View | None:
         """
@@ -265,6 +267,14 @@ class Cartridge:
         return self._pinned_view(self._nowait_store)
 
     def get_bucket(self, name: str) -> BucketRecord | None:
+        """
+        The bucket as last committed: a dict lookup once it was read
+        (L{BucketCache}), a view's lookup the first time.
+        """
+        self._check_open()
+        rec = self._buckets.get(name)
+        if rec is not None:
+            return rec
         with self.view() as v:
             return v.get_bucket(name)
 
@@ -375,6 +385,8 @@ class Cartridge:
                 return
             with self._state_lock:
                 self._state = new_state
+                if changes_buckets(req.ops for req in batch):
+                    self._buckets = {}
             self._alloc.committed(tx.claimed, tx.freed)
         except BaseException as e:
             if self._failure is None and not isinstance(e, Closed):

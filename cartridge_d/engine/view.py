@@ -10,7 +10,7 @@ test-case-name: tests.engine.test_engine_api
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, Sequence
 
 from crc32c import crc32c
 
@@ -18,12 +18,48 @@ from . import btree
 from .codec import bucket_key, decode_bucket, decode_object, object_key, seq_for, seq_of
 from .constants import KIND_BUCKET, KIND_OBJECT, MAX_SEQ
 from .errors import ChecksumMismatch, Closed
+from .operations import (
+    CreateSnapshot,
+    DropSnapshot,
+    ImportObject,
+    KeepDetached,
+    PreparedPut,
+    ReleaseDetached,
+    Touch,
+)
 from .txn import object_versions
-from .types import NULL_VERSION, BucketRecord, DataRef, ObjectRecord
+from .types import NULL_VERSION, BucketRecord, DataRef, DeleteObject, ObjectRecord, PutObject
 
 if TYPE_CHECKING:
     from .blockfile import BlockFile
     from .store import NodeStore
+
+
+#: Decoded bucket records of one run of committed states in which no bucket
+#: record changed, by name. Every PUT, GET, HEAD and DELETE looks its bucket
+#: up; buckets change rarely (create, delete, ACL, versioning), so after the
+#: first lookup that is a dict lookup instead of a B+tree descent and a
+#: decode. The cartridge starts a new, empty one with each commit that may
+#: change a bucket; a view keeps the one that was current with its state.
+#: Only buckets that exist are kept (a missing name is not remembered, so
+#: probes for random names cannot grow it), and at most L{BUCKET_CACHE_MAX}.
+BucketCache = Dict[str, BucketRecord]
+
+BUCKET_CACHE_MAX = 4096
+
+#: The operations that never change a bucket record. A whitelist, so that an
+#: operation added later empties the cache until someone says it may not.
+_KEEPS_BUCKETS = frozenset({PutObject, PreparedPut, DeleteObject, KeepDetached,
+                            ReleaseDetached, CreateSnapshot, DropSnapshot, ImportObject,
+                            Touch})
+
+
+def changes_buckets(ops: Iterable[Sequence[object]]) -> bool:
+    """
+    Whether any of these operation lists (a commit batch's) may change a
+    bucket record, so the bucket cache must start again.
+    """
+    return any(type(op) not in _KEEPS_BUCKETS for req in ops for op in req)
 
 
 def read_span(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int) -> bytes:
@@ -91,7 +127,14 @@ class View:
     """
 
     def __init__(self, store: "NodeStore", root: int, txn: int,
-                 release: Callable[[], None], is_open: Callable[[], bool]) -> None:
+                 release: Callable[[], None], is_open: Callable[[], bool],
+                 buckets: BucketCache | None = None) -> None:
+        """
+        @param buckets: the bucket cache current with this state, shared
+            with the cartridge and its other views of the same run of
+            states; None (a snapshot's view) to read every bucket record.
+        """
+        self._buckets = buckets
         self._store = store
         self._root: btree.Ref = root or None
         self.txn = txn
@@ -123,8 +166,18 @@ class View:
 
     def get_bucket(self, name: str) -> BucketRecord | None:
         self._check()
+        cache = self._buckets
+        if cache is not None:
+            rec = cache.get(name)
+            if rec is not None:
+                return rec
         v = btree.get(self._load, self._root, bucket_key(name))
-        return None if v is None else decode_bucket(name, self._store.value(v))
+        if v is None:
+            return None
+        rec = decode_bucket(name, self._store.value(v))
+        if cache is not None and len(cache) < BUCKET_CACHE_MAX:
+            cache[name] = rec
+        return rec
 
     def list_buckets(self) -> list[BucketRecord]:
         self._check()

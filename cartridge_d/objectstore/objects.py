@@ -288,8 +288,7 @@ def delete_object(
     """
     Delete one key (pool thread). Deleting a missing key succeeds, as in S3.
     """
-    with cart.view() as view:
-        check_version_id(owned_bucket(view, bucket, requester), version_id)
+    check_version_id(owned_bucket(cart, bucket, requester), version_id)
     with engine_errors(bucket, key):
         removed = cart.delete_object(bucket, key, _engine_version(version_id))
     return _outcome(key, version_id, removed)

@@ -58,8 +58,7 @@ def start_put(cart: Engine, bucket: str, key: str, requester: str, size_hint: in
     check_key(key)
     if size_hint is not None and size_hint > MAX_PUT_BYTES:
         raise too_large()
-    with cart.view() as view:
-        owned_bucket(view, bucket, requester)
+    owned_bucket(cart, bucket, requester)  # the engine's bucket cache: no view
     with engine_errors(bucket, key):
         return cart.writer(size_hint)
 
