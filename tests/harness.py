@@ -3,13 +3,22 @@ Run the real daemon for end-to-end tests.
 
 L{Daemon} starts C{twistd cartridge-s3} as a subprocess of the interpreter
 running the tests (so the venv run tests the latest Twisted and the Debian
-run tests Twisted 22.4), on 127.0.0.1 and a free port, with a temporary
-cartridge, and stops it by its PID. Every wait is bounded.
+run tests Twisted 22.4), on 127.0.0.1, with a temporary cartridge, and stops
+it by its PID. Every wait is bounded.
+
+The daemon listens on port 0 and the test reads the port the kernel gave it
+from Twisted's "<factory> starting on <port>" log line. Picking a free port
+first and passing it on (L{free_port}) is a race: between the probe closing
+and the daemon binding, any process's outgoing connection or another
+test's listener can take the port, and the wait then either sees our
+daemon die of EADDRINUSE or, worse, connects to the other listener and
+runs the test against a stranger's server (docs/flaky.md).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,9 +35,16 @@ REPO = Path(__file__).resolve().parents[1]
 TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"
 
 
+#: Twisted's line when a listening port is up (22.4 through 26), e.g.
+#: "S3Site starting on 40089" or "S3Site (TLS) starting on 34755".
+LISTENING = re.compile(r" starting on (\d+)$", re.MULTILINE)
+
+
 def free_port() -> int:
     """
-    A TCP port on 127.0.0.1 that nothing listens on right now.
+    A TCP port on 127.0.0.1 that nothing listens on right now (and that
+    anything may take the moment this returns: prefer port 0 and
+    L{listening_ports}).
     """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,6 +67,32 @@ def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[Any] 
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def listening_ports(logfile: Path, offset: int, count: int, timeout: float,
+                    proc: subprocess.Popen[Any]) -> list[int]:
+    """
+    The ports of the first C{count} listeners a twistd process logs in
+    C{logfile} after byte C{offset}, in the order it started them (the
+    order of its --listen options).
+
+    @raise RuntimeError: if the process died or the time ran out.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        text = ""
+        if logfile.exists():
+            with logfile.open("rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+        ports = [int(p) for p in LISTENING.findall(text)]
+        if len(ports) >= count:
+            return ports[:count]
+        if proc.poll() is not None:
+            raise RuntimeError(f"daemon exited early with {proc.returncode}")
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"{len(ports)} of {count} listeners up after {timeout}s")
+        time.sleep(0.05)
 
 
 @dataclass
@@ -91,6 +133,7 @@ class Daemon:
         self.cartridge = cartridge or workdir / "test.cart"
         self.extra = extra
         self.port = 0
+        self.ports: list[int] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self.logfile = workdir / "twistd.log"
 
@@ -104,21 +147,25 @@ class Daemon:
 
     def start(self, timeout: float = 30.0) -> "Daemon":
         """
-        Start the daemon and wait until it listens.
+        Start the daemon on plain TCP port 0 (plus any --listen in the extra
+        arguments, which may use port 0 too) and wait until every listener
+        is up: C{port} is the plain one, C{ports} all of them in order.
         """
-        self.port = free_port()
+        offset = self.logfile.stat().st_size if self.logfile.exists() else 0
         env = dict(os.environ, PYTHONPATH=str(REPO))
         argv = [sys.executable, "-c", TWISTD, "--nodaemon", "--pidfile=",
                 f"--logfile={self.logfile}", "cartridge-s3",
                 *(["--cartridge", str(self.cartridge)] if self.cartridge_arg else []),
-                "--listen", f"tcp:{self.port}:interface=127.0.0.1", *self.extra]
+                "--listen", "tcp:0:interface=127.0.0.1", *self.extra]
         self.proc = subprocess.Popen(argv, cwd=self.workdir, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            wait_for_port(self.port, timeout, self.proc)
+            self.ports = listening_ports(self.logfile, offset, 1 + self.extra.count("--listen"),
+                                         timeout, self.proc)
         except RuntimeError:
             self.kill()
             raise RuntimeError(f"daemon did not start:\n{self.log()}")
+        self.port = self.ports[0]
         return self
 
     def log(self) -> str:

@@ -141,14 +141,12 @@ def test_tls_listener(tmp_path: Path) -> None:
     import boto3
     from botocore.config import Config
 
-    from harness import free_port
-
     key, cert = _self_signed(tmp_path)
-    tls_port = free_port()
     d = Daemon(tmp_path, "--listen",
-               f"ssl:{tls_port}:interface=127.0.0.1:privateKey={key}:certKey={cert}")
+               f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}")
     d.start()
     try:
+        tls_port = d.ports[1]
         s3 = boto3.client("s3", endpoint_url=f"https://127.0.0.1:{tls_port}", verify=str(cert),
                           aws_access_key_id=d.keys.access_key,
                           aws_secret_access_key=d.keys.secret_key, region_name="us-east-1",
