@@ -91,8 +91,7 @@ def start_part(mp: Multipart, bucket: str, key: str, upload_id: str, part_number
     check_part_number(part_number)
     if size_hint is not None and size_hint > MAX_PUT_BYTES:
         raise too_large()
-    with mp.cart.view() as view:
-        owned_bucket(view, bucket, requester)
+    owned_bucket(mp.cart, bucket, requester)
     algorithm = find_upload(mp, bucket, key, upload_id).info.checksum_algorithm
     for announced in algorithms:
         if algorithm and announced.upper() != algorithm:

@@ -142,8 +142,7 @@ def create_upload(
     check_key(key)
     check_metadata(options.meta)
     _check_checksum_request(options)
-    with mp.cart.view() as view:
-        owned_bucket(view, bucket, requester)
+    owned_bucket(mp.cart, bucket, requester)
     extra = ((CHECKSUM_TYPE, options.checksum_type.encode("ascii")),) if options.checksum_type else ()
     upload_id = mp.journal.create_upload(
         bucket,
@@ -251,8 +250,7 @@ def complete_upload(
     """
     check_key(key)
     with mp.gates.exclusive(upload_id):
-        with mp.cart.view() as view:
-            owned_bucket(view, bucket, requester)
+        owned_bucket(mp.cart, bucket, requester)
         upload = find_upload(mp, bucket, key, upload_id)
         parts = choose_parts(upload, listed)
         info = upload.info
@@ -292,8 +290,7 @@ def abort_upload(mp: Multipart, bucket: str, key: str, upload_id: str, requester
     AbortMultipartUpload: the upload and its parts are gone.
     """
     with mp.gates.exclusive(upload_id):
-        with mp.cart.view() as view:
-            owned_bucket(view, bucket, requester)
+        owned_bucket(mp.cart, bucket, requester)
         find_upload(mp, bucket, key, upload_id)
         _abort(mp, upload_id, jnl.ABORT_CLIENT)
 
@@ -335,8 +332,7 @@ def list_parts(
     """
     ListParts: one page of the upload's parts, above C{marker}.
     """
-    with mp.cart.view() as view:
-        owned_bucket(view, bucket, requester)
+    owned_bucket(mp.cart, bucket, requester)
     upload = find_upload(mp, bucket, key, upload_id)
     with journal_errors(upload_id):
         return upload.info, mp.journal.parts(upload_id, marker, max_parts)
@@ -356,8 +352,7 @@ def list_uploads(
     ListMultipartUploads: one page of the bucket's uploads, by key, then
     by creation time.
     """
-    with mp.cart.view() as view:
-        owned_bucket(view, bucket, requester)
+    owned_bucket(mp.cart, bucket, requester)
     return mp.journal.list_uploads(
         bucket, prefix, key_marker, upload_id_marker, max_uploads, delimiter
     )
