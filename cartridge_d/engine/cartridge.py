@@ -53,7 +53,7 @@ from .operations import (
     Touch,
 )
 from .txn import Txn
-from .view import BucketCache, View, changes_buckets
+from .view import BucketCache, View
 from .writer import Writer
 from .types import (
     BucketRecord,
@@ -385,7 +385,7 @@ class Cartridge:
                 return
             with self._state_lock:
                 self._state = new_state
-                if changes_buckets(req.ops for req in batch):
+                if tx.buckets_changed:
                     self._buckets = {}
             self._alloc.committed(tx.claimed, tx.freed)
         except BaseException as e:

@@ -140,6 +140,12 @@ class Txn:
         self.freed: list[Pending] = []
         self.claimed: dict[int, int] = {}
         self.changed = False
+        #: whether a bucket record may have changed (set by put_bucket and
+        #: delete_bucket, the only writers of bucket keys, and never undone
+        #: by a rollback: a needless reset of the cartridge's bucket cache
+        #: costs one lookup per bucket, a missed one would serve a stale
+        #: record)
+        self.buckets_changed = False
         self._seq_index = 0
         self.gen = 0
         self._buckets: dict[str, BucketRecord] = {}
@@ -236,6 +242,7 @@ class Txn:
     def put_bucket(self, rec: BucketRecord, replace_: bool) -> None:
         _check_names(rec.name, "")
         self._buckets.clear()
+        self.buckets_changed = True
         key = bucket_key(rec.name)
         exists = self.get(key) is not None
         if exists and not replace_:
@@ -246,6 +253,7 @@ class Txn:
 
     def delete_bucket(self, name: str) -> None:
         self._buckets.clear()
+        self.buckets_changed = True
         key = bucket_key(name)
         if self.get(key) is None:
             raise NoSuchBucket(name)
@@ -396,6 +404,8 @@ class Txn:
             starts = sorted(detached)
             self.root, olds = btree.apply_sorted(
                 self, self.root, [(detached_key(start), None) for start in starts])
+            if any(old is not None for old in olds):
+                self.changed = True
             puts: list[tuple[Key, Value | None]] = []
             for start, old in zip(starts, olds):
                 ref = detached[start]
@@ -410,7 +420,6 @@ class Txn:
             if puts:
                 puts.sort(key=itemgetter(0))
                 self.root, _ = btree.apply_sorted(self, self.root, puts)
-                self.changed = True
         for ref in live + again:
             self._attach_live(ref)
 

@@ -10,7 +10,7 @@ test-case-name: tests.engine.test_engine_api
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, Iterator
 
 from crc32c import crc32c
 
@@ -18,17 +18,8 @@ from . import btree
 from .codec import bucket_key, decode_bucket, decode_object, object_key, seq_for, seq_of
 from .constants import KIND_BUCKET, KIND_OBJECT, MAX_SEQ
 from .errors import ChecksumMismatch, Closed
-from .operations import (
-    CreateSnapshot,
-    DropSnapshot,
-    ImportObject,
-    KeepDetached,
-    PreparedPut,
-    ReleaseDetached,
-    Touch,
-)
 from .txn import object_versions
-from .types import NULL_VERSION, BucketRecord, DataRef, DeleteObject, ObjectRecord, PutObject
+from .types import NULL_VERSION, BucketRecord, DataRef, ObjectRecord
 
 if TYPE_CHECKING:
     from .blockfile import BlockFile
@@ -40,26 +31,13 @@ if TYPE_CHECKING:
 #: up; buckets change rarely (create, delete, ACL, versioning), so after the
 #: first lookup that is a dict lookup instead of a B+tree descent and a
 #: decode. The cartridge starts a new, empty one with each commit that may
-#: change a bucket; a view keeps the one that was current with its state.
-#: Only buckets that exist are kept (a missing name is not remembered, so
-#: probes for random names cannot grow it), and at most L{BUCKET_CACHE_MAX}.
+#: change a bucket (L{cartridge_d.engine.txn.Txn.buckets_changed}); a view
+#: keeps the one that was current with its state. Only buckets that exist
+#: are kept (a missing name is not remembered, so probes for random names
+#: cannot grow it), and at most L{BUCKET_CACHE_MAX}.
 BucketCache = Dict[str, BucketRecord]
 
 BUCKET_CACHE_MAX = 4096
-
-#: The operations that never change a bucket record. A whitelist, so that an
-#: operation added later empties the cache until someone says it may not.
-_KEEPS_BUCKETS = frozenset({PutObject, PreparedPut, DeleteObject, KeepDetached,
-                            ReleaseDetached, CreateSnapshot, DropSnapshot, ImportObject,
-                            Touch})
-
-
-def changes_buckets(ops: Iterable[Sequence[object]]) -> bool:
-    """
-    Whether any of these operation lists (a commit batch's) may change a
-    bucket record, so the bucket cache must start again.
-    """
-    return any(type(op) not in _KEEPS_BUCKETS for req in ops for op in req)
 
 
 def read_span(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int) -> bytes:
