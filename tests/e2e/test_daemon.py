@@ -55,20 +55,23 @@ def test_restart_after_sigkill_keeps_acknowledged_objects(tmp_path: Path) -> Non
     a restart, and the credentials stay the same.
     """
     d = Daemon(tmp_path).start()
-    s3 = d.boto3()
-    s3.create_bucket(Bucket="keep")
-    bodies = {f"k{i}": os.urandom(i * 1000 + 1) for i in range(20)}
-    bodies["big"] = os.urandom(3 << 20)
-    for key, body in bodies.items():
-        s3.put_object(Bucket="keep", Key=key, Body=body)
-    keys = d.keys
-    d.kill()
-    d.start()
-    assert d.keys == keys
-    s3 = d.boto3()
-    for key, body in bodies.items():
-        assert s3.get_object(Bucket="keep", Key=key)["Body"].read() == body
-    assert d.stop() == 0
+    try:
+        s3 = d.boto3()
+        s3.create_bucket(Bucket="keep")
+        bodies = {f"k{i}": os.urandom(i * 1000 + 1) for i in range(20)}
+        bodies["big"] = os.urandom(3 << 20)
+        for key, body in bodies.items():
+            s3.put_object(Bucket="keep", Key=key, Body=body)
+        keys = d.keys
+        d.kill()
+        d.start()
+        assert d.keys == keys
+        s3 = d.boto3()
+        for key, body in bodies.items():
+            assert s3.get_object(Bucket="keep", Key=key)["Body"].read() == body
+    finally:
+        code = d.stop()
+    assert code == 0, d.log()
 
 
 def test_existing_file_is_never_truncated(tmp_path: Path) -> None:
