@@ -13,7 +13,7 @@ test-case-name: tests.engine.test_engine_properties
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import islice
 from typing import Iterable
@@ -135,13 +135,12 @@ class FreeMap:
             # the usual case (first_fit hands out a run's start): the run
             # shrinks in place; runs only got smaller, so the marks of
             # first_fit stay right without the walk an add makes
-            del self._count[s]
-            self.total -= count
             if count == c:
                 del self._starts[i]
+                del self._count[s]
+                self.total -= c
             else:
-                self._starts[i] = s + count
-                self._count[s + count] = c - count
+                self._shrink_front(i, count)
             return
         del self._starts[i]
         del self._count[s]
@@ -162,11 +161,8 @@ class FreeMap:
             s = starts[i]
             c = counts[s]
             if c > n:
-                del counts[s]
-                starts[i] = s + n
-                counts[s + n] = c - n
+                self._shrink_front(i, n)
                 got.append((s, n))
-                self.total -= n
                 n = 0
                 break
             del counts[s]
@@ -176,6 +172,16 @@ class FreeMap:
             i += 1
         del starts[:i]
         return got
+
+    def _shrink_front(self, i: int, n: int) -> None:
+        """
+        Take the first C{n} blocks of the C{i}th run, which has more.
+        """
+        s = self._starts[i]
+        c = self._count.pop(s)
+        self._starts[i] = s + n
+        self._count[s + n] = c - n
+        self.total -= n
 
     def first_fit(self, n: int) -> int | None:
         """
