@@ -144,28 +144,77 @@ def _put(tx: TreeContext, node: Node, key: Key, value: Value) -> list[tuple[Key 
         nk, nv = keys, node.vals
     else:
         nk, nv = list(keys), list(node.vals)
-    nv[i] = parts[0][1]
-    size = node.size
-    for j, (sep, part) in enumerate(parts[1:]):
-        assert sep is not None
-        nk.insert(i + j, sep)
-        nv.insert(i + 1 + j, part)
-        size += branch_entry_size(sep)
-    new_child = parts[0][1]
-    same_keys = len(parts) == 1
-    if new_child.leaf and new_child.size > tx.capacity:
-        size += overflow(tx, nk, nv, i, new_child.keys[-1] == key)
-        same_keys = False
+    grown, same_keys, _ = _fix_child(tx, nk, nv, i, parts, key)
+    return split_branch(tx, _finish_branch(tx, node, nk, nv, node.size + grown, same_keys))
+
+
+def _drop_child(nk: list[Key], nv: list[Any], i: int) -> int:
+    """
+    Remove child C{i}, which emptied, from a branch's lists (C{nk}, C{nv})
+    with the separator next to it; return how many bytes the branch grew
+    by. The last child goes without a separator: the caller retires the
+    branch that has none left.
+    """
+    del nv[i]
+    if not nv:
+        return 0
+    return -branch_entry_size(nk.pop(i - 1 if i > 0 else 0))
+
+
+def _fix_child(tx: TreeContext, nk: list[Key], nv: list[Any], i: int,
+               parts: list[tuple[Key | None, Node]], last: Key | None) -> tuple[int, bool, bool]:
+    """
+    Put the pieces C{parts} of child C{i} after a descent (none if it
+    emptied) in its place in a branch's lists (C{nk}, C{nv}), sharing or
+    splitting an overfull leaf (L{overflow}; C{last} is the last key set
+    in it, if any, to tell an append at its end). Return how many bytes the
+    branch grew by, whether its separators stayed the same, and whether
+    the one child left is under a quarter of a page (for the caller to
+    merge).
+    """
+    if not parts:
+        return _drop_child(nk, nv, i), False, False
+    new = nv[i] = parts[0][1]
+    if len(parts) > 1:
+        grown = 0
+        for j, (sep, part) in enumerate(parts[1:]):
+            assert sep is not None
+            nk.insert(i + j, sep)
+            nv.insert(i + 1 + j, part)
+            grown += branch_entry_size(sep)
+        return grown, False, False
+    if new.leaf and new.size > tx.capacity:
+        return overflow(tx, nk, nv, i, new.keys[-1] == last), False, False
+    return 0, True, new.size < tx.capacity // 4
+
+
+def _finish_branch(tx: TreeContext, node: Node, nk: list[Key], nv: list[Any], size: int,
+                   same_keys: bool) -> Node:
+    """
+    The branch holding the changed lists (C{nk}, C{nv}) of C{node}:
+    C{node} itself when they are its own, else a new node that replaces
+    it. It may be overfull: the caller splits it.
+    """
     # the separators' encodings (kept for the flush) hold while they do
     heads = node.enc if same_keys else None
-    if own:
+    if nk is node.keys:
         node.size = size
         node.enc = heads
-        new = node
-    else:
-        tx.retire(node)
-        new = new_node(tx, False, nk, nv, size, heads)
-    return split_branch(tx, new)
+        return node
+    tx.retire(node)
+    return new_node(tx, False, nk, nv, size, heads)
+
+
+def _root_leaf_parts(tx: TreeContext, leaf: Node, last: Key | None
+                     ) -> list[tuple[Key | None, Node]]:
+    """
+    The root leaf C{leaf} after a change, split if it is overfull
+    (C{last} as for L{_fix_child}), as pieces with their separators.
+    """
+    if leaf.size <= tx.capacity:
+        return [(None, leaf)]
+    pieces = split_leaf(tx, leaf, leaf.keys[-1] == last)
+    return [(p.keys[0] if j else None, p) for j, p in enumerate(pieces)]
 
 
 def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
@@ -176,16 +225,9 @@ def put(tx: TreeContext, root: Ref, key: Key, value: Value) -> Node:
         entry = leaf_entry(b"", key, value, tx.max_entry)
         return new_node(tx, True, [key], [value], len(entry), [entry])
     node = tx.load(root)
-    parts: list[tuple[Key | None, Node]]
     if node.leaf:
-        leaf = _put_leaf(tx, node, key, value)
-        if leaf.size <= tx.capacity:
-            return leaf
-        pieces = split_leaf(tx, leaf, leaf.keys[-1] == key)
-        parts = [(p.keys[0] if j else None, p) for j, p in enumerate(pieces)]
-    else:
-        parts = _put(tx, node, key, value)
-    return _grow(tx, parts)
+        return _grow(tx, _root_leaf_parts(tx, _put_leaf(tx, node, key, value), key))
+    return _grow(tx, _put(tx, node, key, value))
 
 
 def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value | None]:
@@ -220,21 +262,16 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
         nk, nv = list(keys), list(node.vals)
     size = node.size
     if child is None:
-        del nv[i]
+        size += _drop_child(nk, nv, i)
         if not nv:
             tx.retire(node)
             return None, old
-        size -= branch_entry_size(nk.pop(i - 1 if i > 0 else 0))
     else:
         nv[i] = child
         if child.size < tx.capacity // 4 and len(nv) > 1:
             size -= merge(tx, nk, nv, i)
-    if own:
-        node.size = size
-        node.enc = None  # its separators may have changed
-        return node, old
-    tx.retire(node)
-    return new_node(tx, False, nk, nv, size), old
+    # its separators may have changed
+    return _finish_branch(tx, node, nk, nv, size, False), old
 
 
 def delete(tx: TreeContext, root: Ref, key: Key) -> tuple[Ref, Value | None]:
@@ -347,26 +384,11 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
             changed = True
             if not own:
                 nk, nv = list(nk), list(nv)
-        if not parts:
-            del nv[i]
-            if nv:
-                size -= branch_entry_size(nk.pop(i - 1 if i > 0 else 0))
-            same_keys = False
-        elif len(parts) > 1:
-            nv[i:i + 1] = [part for _, part in parts]
-            for k, (sep, _) in enumerate(parts[1:]):
-                assert sep is not None
-                nk.insert(i + k, sep)
-                size += branch_entry_size(sep)
-            same_keys = False
-        else:
-            new = nv[i] = parts[0][1]
-            if new.leaf and new.size > tx.capacity:
-                size += overflow(tx, nk, nv, i, ops[end - 1][1] is not None
-                                 and new.keys[-1] == keys[end - 1])
-                same_keys = False
-            elif new.size < tx.capacity // 4:
-                small = True
+        grown, kept, tiny = _fix_child(tx, nk, nv, i, parts,
+                                       keys[end - 1] if ops[end - 1][1] is not None else None)
+        size += grown
+        same_keys = same_keys and kept
+        small = small or tiny
     if not changed:
         return None
     if small:
@@ -376,15 +398,7 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
     if not nv:
         tx.retire(node)
         return []
-    # the separators' encodings (kept for the flush) hold while they do
-    heads = node.enc if same_keys else None
-    if own:
-        node.size = size
-        node.enc = heads
-    else:
-        tx.retire(node)
-        node = new_node(tx, False, nk, nv, size, heads)
-    return split_branch(tx, node)
+    return split_branch(tx, _finish_branch(tx, node, nk, nv, size, same_keys))
 
 
 def apply_sorted(tx: TreeContext, root: Ref, ops: list[tuple[Key, Value | None]]
@@ -413,10 +427,7 @@ def apply_sorted(tx: TreeContext, root: Ref, ops: list[tuple[Key, Value | None]]
             return root, olds  # only deletes of absent keys
         if leaf is None:
             return None, olds
-        parts = [(None, leaf)]
-        if leaf.size > tx.capacity:
-            pieces = split_leaf(tx, leaf, ops[-1][1] is not None and leaf.keys[-1] == keys[-1])
-            parts = [(p.keys[0] if j else None, p) for j, p in enumerate(pieces)]
+        parts = _root_leaf_parts(tx, leaf, keys[-1] if ops[-1][1] is not None else None)
     else:
         parts = _apply_branch(tx, node, ops, keys, 0, len(ops), olds)
         if parts is None:
