@@ -171,12 +171,21 @@ class WorkerPool:
     def start(self) -> None:
         """
         Start the threads (idempotent).
+
+        They are daemon threads: an idle pool must never keep the process
+        alive. When twistd gives up at start-up (a port in use, a cartridge
+        it cannot open), it never stops the services it started, and
+        non-daemon workers waiting for work would hold the process in
+        C{threading._shutdown}: running, serving nothing, for systemd to
+        see as up. A normal stop still joins them through L{stop}
+        (L{cartridge_d.service.maker.ThreadPoolService}), after the
+        cartridge is closed, so no commit in flight is cut short.
         """
         if self.started:
             return
         self.started = True
         for i in range(self.size):
-            thread = threading.Thread(target=self._work, name=f"{self._name}-{i}")
+            thread = threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
 

@@ -207,3 +207,39 @@ def test_max_size_is_a_clean_error(tmp_path: Path) -> None:
     finally:
         assert d.stop() == 0, d.log()
     assert os.path.getsize(d.cartridge) <= 4 << 20
+
+
+@pytest.mark.parametrize("problem", ["port in use", "cartridge cannot be opened"])
+def test_failed_start_exits(tmp_path: Path, problem: str) -> None:
+    """
+    A daemon that cannot start (its port is taken, or its cartridge path
+    cannot be created) exits with a non-zero status and says why, instead
+    of staying up and serving nothing: an idle thread pool must not keep
+    the process alive.
+    """
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        if problem == "port in use":
+            cartridge = tmp_path / "c.cart"
+            listen = f"tcp:{taken.getsockname()[1]}:interface=127.0.0.1"
+            expected = "Address already in use"
+        else:
+            cartridge = tmp_path / "missing-dir" / "c.cart"
+            listen = "tcp:0:interface=127.0.0.1"
+            expected = "cannot open"
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", TWISTD, "--nodaemon", "--pidfile=", "cartridge-s3",
+                 "--cartridge", str(cartridge), "--listen", listen],
+                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the daemon stayed up after a failed start")
+    finally:
+        taken.close()
+    assert done.returncode != 0
+    assert expected in done.stdout + done.stderr
