@@ -54,10 +54,6 @@ def decode_key(buf: bytes | memoryview, off: int) -> tuple[Key, int]:
     return (kind, a, b, n), p + la + lb
 
 
-def key_size(key: Key) -> int:
-    return KEY_HEAD_SIZE + len(key[1]) + len(key[2])
-
-
 def bucket_key(name: str) -> Key:
     return (KIND_BUCKET, name.encode("utf-8"), b"", 0)
 

@@ -57,6 +57,10 @@ class Header:
         frozen dataclass's own C{__init__} (which dataclasses.replace calls)
         sets each of the 15 fields through C{object.__setattr__}, several
         times the cost, and every commit's leader evolves the header.
+        This relies on Header having a C{__dict__} and no C{__post_init__}:
+        adding C{slots=True} or a C{__post_init__} must bring back
+        dataclasses.replace (tests/engine/test_engine_group.py compares
+        the two).
         """
         if not changes.keys() <= _FIELDS:
             raise TypeError("Header has no field %s" % sorted(changes.keys() - _FIELDS))
