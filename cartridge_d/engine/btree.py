@@ -30,7 +30,7 @@ test-case-name: tests.engine.test_engine_properties, tests.engine.test_engine_ba
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 from .codec import Key
 from .nodes import (
@@ -306,8 +306,7 @@ def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]]
     changed = False
     i, n = 0, j
     while n < end:
-        key = keys[n]
-        value = ops[n][1]
+        key, value = ops[n]
         i = bisect_left(nk, key, i)
         found = i < len(nk) and nk[i] == key
         if value is None and not found:
@@ -317,28 +316,22 @@ def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]]
         if not changed:
             nk, nv, ne = leaf_lists(tx, node)
             changed = True
-        k = n + 1
-        if found:
-            if value is None:
-                while (k < end and i + k - n < len(nk) and ops[k][1] is None
-                       and keys[k] == nk[i + k - n]):
-                    k += 1
-                olds += nv[i:i + k - n]
-                size -= drop_run(tx, nk, nv, ne, i, k - n)
-            else:
-                olds.append(nv[i])
-                size += set_entry(tx, nk, nv, ne, i, key, value)[0]
+        if not found:
+            count = _new_run(ops, n, end, nk[i] if i < len(nk) else None)
+            olds += [None] * count
+            size += insert_run(tx, nk, nv, ne, i, keys[n:n + count],
+                               cast("list[Value]", [v for _, v in ops[n:n + count]]))
+            streak = count > 1 or 0 < i == last + 1
+            last = i + count - 1
+        elif value is None:
+            count = _gone_run(ops, n, end, nk, i)
+            olds += nv[i:i + count]
+            size -= drop_run(tx, nk, nv, ne, i, count)
         else:
-            bound = nk[i] if i < len(nk) else None
-            while (k < end and ops[k][1] is not None and keys[k] != keys[k - 1]
-                   and (bound is None or keys[k] < bound)):
-                k += 1
-            olds += [None] * (k - n)
-            size += insert_run(tx, nk, nv, ne, i, keys[n:k],
-                               [v for _, v in ops[n:k] if v is not None])
-            streak = k - n > 1 or 0 < i == last + 1
-            last = i + k - n - 1
-        n = k
+            count = 1
+            olds.append(nv[i])
+            size += set_entry(tx, nk, nv, ne, i, key, value)[0]
+        n += count
     if not changed:
         return False, node
     if not nk:
@@ -347,6 +340,32 @@ def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]]
     new = leaf_of(tx, node, nk, nv, ne, size)
     new.last, new.streak = last, streak
     return True, new
+
+
+def _new_run(ops: list[tuple[Key, Value | None]], n: int, end: int, bound: Key | None) -> int:
+    """
+    How many ops from C{n} (a set of a new key) on set new keys before the
+    leaf entry C{bound} (None: the leaf's end), for L{insert_run} to add
+    at once.
+    """
+    k = n + 1
+    while (k < end and ops[k][1] is not None and ops[k][0] != ops[k - 1][0]
+           and (bound is None or ops[k][0] < bound)):
+        k += 1
+    return k - n
+
+
+def _gone_run(ops: list[tuple[Key, Value | None]], n: int, end: int, nk: list[Key], i: int
+              ) -> int:
+    """
+    How many ops from C{n} (a delete of leaf entry C{i}) on delete the
+    entries from C{i} in order, for L{drop_run} to remove at once.
+    """
+    count = 1
+    while (n + count < end and i + count < len(nk) and ops[n + count][1] is None
+           and ops[n + count][0] == nk[i + count]):
+        count += 1
+    return count
 
 
 def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]],
