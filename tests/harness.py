@@ -8,7 +8,7 @@ it by its PID. Every wait is bounded.
 
 The daemon listens on port 0 and the test reads the port the kernel gave it
 from Twisted's "<factory> starting on <port>" log line. Picking a free port
-first and passing it on (L{free_port}) is a race: between the probe closing
+first and passing it on is a race: between the probe closing
 and the daemon binding, any process's outgoing connection or another
 test's listener can take the port, and the wait then either sees our
 daemon die of EADDRINUSE or, worse, connects to the other listener and
@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,35 +37,6 @@ TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twi
 #: Twisted's line when a listening port is up (22.4 through 26), e.g.
 #: "S3Site starting on 40089" or "S3Site (TLS) starting on 34755".
 LISTENING = re.compile(r" starting on (\d+)$", re.MULTILINE)
-
-
-def free_port() -> int:
-    """
-    A TCP port on 127.0.0.1 that nothing listens on right now (and that
-    anything may take the moment this returns: prefer port 0 and
-    L{listening_ports}).
-    """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[Any] | None = None) -> None:
-    """
-    Wait until something accepts connections on 127.0.0.1:port.
-
-    @raise RuntimeError: if the process died or the time ran out.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"daemon exited early with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
 def listening_ports(logfile: Path, offset: int, count: int, timeout: float,

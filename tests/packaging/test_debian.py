@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import REPO, free_port, read_keys, wait_for_port
+from harness import REPO, listening_ports, read_keys
 
 CLEAN_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
 UNIT = Path("/lib/systemd/system/cartridge-s3.service")
@@ -141,15 +141,16 @@ def test_service_answers_aws_cli(installed: Path, tmp_path: Path) -> None:
     workdir = unit_value(unit, "WorkingDirectory")
     exec_start = shlex.split(unit_value(unit, "ExecStart"))
     sh("install", "-d", "-o", user, "-g", group, "-m", "0750", str(STATE))
-    port = free_port()
+    # port 0: the kernel picks a free port as the daemon binds it, so
+    # nothing can take it in between; the daemon's log says which
     argv = ["setpriv", f"--reuid={user}", f"--regid={group}", "--init-groups", *exec_start,
-            "--listen", f"tcp:{port}:interface=127.0.0.1"]
+            "--listen", "tcp:0:interface=127.0.0.1"]
     env = dict(CLEAN_ENV, HOME=str(STATE), STATE_DIRECTORY=str(STATE))
     log = tmp_path / "daemon.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_for_port(port, 30, proc)
+        (port,) = listening_ports(log, 0, 1, 30, proc)
         keys = read_keys(STATE / "cartridge-s3.cart.credentials")
         assert (STATE / "cartridge-s3.cart.credentials").stat().st_mode & 0o077 == 0
         aws = shutil.which("aws", path=os.path.dirname(sys.executable) + ":" + CLEAN_ENV["PATH"])
