@@ -1,12 +1,14 @@
 """
 The copy-on-write B+tree algorithms (docs/format.md, "B+tree nodes").
 
-Trees are persistent values: C{put} and C{delete} return a new root and
-never change a node another root can reach. A node read from a page is
-immutable and cached; changing it makes an in-memory copy (C{page} None)
-and retires the page, which the commit frees once nobody can read it.
-Because nothing is changed in place, undoing a failed operation is just
-keeping the old root.
+Trees are persistent values across undo marks: C{put} and C{delete}
+return a new root and never change a node that a root kept at a mark can
+reach. A node read from a page is immutable and cached; changing it makes
+an in-memory copy (C{page} None) and retires the page, which the commit
+frees once nobody can read it. An unwritten node of the current
+generation (C{TreeContext.gen}) is changed in place instead: no mark can
+reach it, so a run of changes does not copy it once per key, and undoing
+a failed operation is still just going back to the root kept at the mark.
 
 Nodes split by encoded size, so keys and values of any length up to the
 limits fit; values too large for a leaf go to overflow pages at flush.

@@ -108,7 +108,7 @@ def leaf_lists(tx: TreeContext, node: Node) -> tuple[list[Key], list[Value], lis
 
 
 def leaf_of(tx: TreeContext, node: Node, nk: list[Key], nv: list[Value], ne: list[bytes],
-             size: int) -> Node:
+            size: int) -> Node:
     """
     The leaf holding the changed lists from L{leaf_lists}: C{node} itself
     when they are its own, else a new node that replaces it.
@@ -121,7 +121,7 @@ def leaf_of(tx: TreeContext, node: Node, nk: list[Key], nv: list[Value], ne: lis
 
 
 def set_entry(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], i: int,
-               key: Key, value: Value) -> tuple[int, bool]:
+              key: Key, value: Value) -> tuple[int, bool]:
     """
     Set C{key} at its place C{i} in a leaf's lists: the new entry and the
     one after it are (re-)encoded. Return how many bytes the leaf grew by,
@@ -207,7 +207,7 @@ def branch_size(keys: list[Key]) -> int:
 
 
 def pack_leaves(tx: TreeContext, keys: list[Key], vals: list[Value], enc: list[bytes],
-          want: int, first: int | None = None) -> list[Node]:
+                want: int, first: int | None = None) -> list[Node]:
     """
     C{want} leaves (more if they do not fit) holding C{keys} in order
     (C{enc} encoded as one run, its first entry uncompressed), of about
@@ -225,7 +225,7 @@ def pack_leaves(tx: TreeContext, keys: list[Key], vals: list[Value], enc: list[b
         left = want - len(out)
         if (left <= 1 and rest <= cap) or start == n - 1:
             out.append(new_node(tx, True, keys[start:], vals[start:], rest,
-                            [head] + enc[start + 1:]))
+                                [head] + enc[start + 1:]))
             return out
         target = first if first is not None and not out else rest // max(left, 1)
         acc, end = len(head), start + 1
@@ -238,7 +238,7 @@ def pack_leaves(tx: TreeContext, keys: list[Key], vals: list[Value], enc: list[b
             acc += len(enc[end])
             end += 1
         out.append(new_node(tx, True, keys[start:end], vals[start:end], acc,
-                        [head] + enc[start + 1:end]))
+                            [head] + enc[start + 1:end]))
         remaining -= acc - len(head) + len(enc[start])
         start = end
 
@@ -374,7 +374,7 @@ def overflow(tx: TreeContext, nk: list[Key], nv: list[Any], i: int, append: bool
 
 
 def replace_children(tx: TreeContext, nk: list[Key], nv: list[Any], lo: int, hi: int,
-             pieces: list[Node]) -> int:
+                     pieces: list[Node]) -> int:
     """
     Put leaves C{pieces} in place of children C{lo} to C{hi} (exclusive) of
     a branch; return how many bytes its separators grew by.
@@ -417,12 +417,15 @@ def merge(tx: TreeContext, nk: list[Key], nv: list[Any], i: int) -> int:
 
 def merge_small(tx: TreeContext, nk: list[Key], nv: list[Any]) -> tuple[int, bool]:
     """
-    Merge each child of a branch (C{nk}, C{nv}) that this generation
-    changed and left under a quarter of a page with a neighbour, if the two
-    fit in a page. Done once after a batch, not after each child: a run of
-    deletes that empties the leaves after a small one would otherwise
-    merge it into each of them in turn, copying every one. Return how many
-    bytes the separators shrank by, and whether any child merged.
+    Merge each child of a branch (C{nk}, C{nv}) that is an unwritten node
+    of this generation (one the batch changed, or one made earlier in the
+    generation that it left alone) and under a quarter of a page with a
+    neighbour, if the two fit in a page; children on pages or from an
+    earlier generation are left as they are. Done once after a batch, not
+    after each child: a run of deletes that empties the leaves after a
+    small one would otherwise merge it into each of them in turn, copying
+    every one. Return how many bytes the separators shrank by, and whether
+    any child merged.
     """
     shrunk, i = 0, 0
     while i < len(nv) and len(nv) > 1:
