@@ -53,7 +53,7 @@ from .nodes import (
     split_branch,
     split_leaf,
 )
-from .pages import Overflow, Value, branch_entry_size, leaf_entry
+from .pages import Value, branch_entry_size, leaf_entry
 
 __all__ = ["Node", "Ref", "TreeContext", "apply_sorted", "branch_size", "delete", "dirty_nodes",
            "get", "put", "scan", "seek"]
@@ -246,13 +246,12 @@ def _delete(tx: TreeContext, node: Node, key: Key) -> tuple[Node | None, Value |
         if i == len(keys) or keys[i] != key:
             return node, None
         old = node.vals[i]
-        if len(keys) == 1:
-            if isinstance(old, Overflow):
-                tx.free_overflow(old)
+        lk, lv, le = leaf_lists(tx, node)
+        shrunk = drop_run(tx, lk, lv, le, i, 1)
+        if not lk:
             tx.retire(node)
             return None, old
-        lk, lv, le = leaf_lists(tx, node)
-        return leaf_of(tx, node, lk, lv, le, node.size - drop_run(tx, lk, lv, le, i, 1)), old
+        return leaf_of(tx, node, lk, lv, le, node.size - shrunk), old
     own = node.gen == tx.gen
     i = bisect_right(keys, key)
     child, old = _delete(tx, tx.load(node.vals[i]), key)

@@ -138,7 +138,10 @@ def set_entry(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], 
         nv[i] = value
         ne[i] = entry
         return grown, False
-    # one key: L{insert_run} without its lists (the path of every small PUT)
+    # one key: L{insert_run} without its lists, on the path of every small
+    # PUT; calling insert_run(..., [key], [value]) instead measured 0.86 us
+    # slower per call (6.4 against 5.6, timeit alternated), about 4% of a
+    # put on a 20k-key tree
     nk.insert(i, key)
     nv.insert(i, value)
     ne.insert(i, entry)
@@ -182,7 +185,10 @@ def drop_run(tx: TreeContext, nk: list[Key], nv: list[Value], ne: list[bytes], i
     Remove entries C{i} to C{i + count} from a leaf's lists, re-encoding
     the one after them once; return how many bytes the leaf shrank by.
     """
-    if count == 1:  # a single delete: no slices to build
+    # a single delete, the path of every DELETE: the slices of the general
+    # case measured 0.56 us slower per call (3.9 against 3.3, timeit
+    # alternated), about 4% of a delete on a 20k-key tree
+    if count == 1:
         gone = nv[i]
         if isinstance(gone, Overflow):
             tx.free_overflow(gone)
