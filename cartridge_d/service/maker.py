@@ -8,6 +8,7 @@ The tree built by L{makeService} is::
       CartridgeService       opens the cartridge and its multipart journal
                              (replayed, reconciled), then starts its children
         TimerService         aborts uploads older than --multipart-expiry
+        TimerService         gives free heap pages back (service/memory.py)
         listener per --listen
 
 Services stop in reverse order, each only after the one before it has
@@ -31,7 +32,7 @@ from twisted.logger import Logger
 
 from cartridge_d.objectstore.threads import BlockingFacade, WorkerPool
 from cartridge_d.service.credentials import load_or_generate
-from cartridge_d.service.memory import cap_malloc_arenas
+from cartridge_d.service.memory import TRIM_INTERVAL, cap_malloc_arenas, trim_heap
 from cartridge_d.service.options import Options, Settings
 
 
@@ -141,6 +142,9 @@ class CartridgeService(service.MultiService):
         expiry = TimerService(expiry_interval(s.multipart_expiry), self._expire)
         expiry.clock = self.reactor
         expiry.setServiceParent(self)
+        trim = TimerService(TRIM_INTERVAL, trim_heap)
+        trim.clock = self.reactor
+        trim.setServiceParent(self)
         for endpoint in s.listen:
             strports.service(endpoint, site, reactor=self.reactor).setServiceParent(self)
         super().startService()
