@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from .blockfile import BlockFile, write_durably
 from .constants import PAGE_FREELIST, PAGE_SNAPSHOTS
 from .freelist import KIND_DELTA, KIND_FULL, ChainState, FreeListRun, Link, Plan, encode_run
-from .freespace import Allocator, Pending, coalesce, pinned
+from .freemap import coalesce
+from .freespace import Allocator, Pending, pinned
 from .header import Header, encode_header
 from .pages import blob_pages
 from .store import PageWriter

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .errors import CorruptCartridge
-from .freespace import FreeMap, Pending
+from .freemap import FreeMap
+from .freespace import Pending
 
 KIND_FULL = 0
 KIND_DELTA = 1

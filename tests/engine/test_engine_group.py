@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from cartridge_d.engine.codec import decode_object, encode_object
 from cartridge_d.engine.commitqueue import CommitQueue, Request
-from cartridge_d.engine.freespace import Allocator, FreeMap, Pending
+from cartridge_d.engine.freemap import FreeMap
+from cartridge_d.engine.freespace import Allocator, Pending
 from cartridge_d.engine.header import Header
 from cartridge_d.engine.types import DataRef, Extent, Fuses, ObjectRecord
 

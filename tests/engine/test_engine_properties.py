@@ -26,7 +26,8 @@ from cartridge_d.engine.codec import (
     encode_object,
 )
 from cartridge_d.engine.freelist import FreeListRun, decode_run, encode_run
-from cartridge_d.engine.freespace import Allocator, FreeMap, Pending
+from cartridge_d.engine.freemap import FreeMap
+from cartridge_d.engine.freespace import Allocator, Pending
 from cartridge_d.engine.header import Header, decode_header, encode_header
 from cartridge_d.engine.snapshots import SnapshotEntry, decode_snapshots, encode_snapshots
 from cartridge_d.engine.types import BucketRecord, DataRef, Extent, Fuses, ObjectRecord
