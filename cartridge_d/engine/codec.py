@@ -227,8 +227,8 @@ def encode_object(rec: ObjectRecord) -> bytes:
     they are empty or follow from others.
 
     Every PUT's record is encoded here, by the submitting thread, whose
-    work is the serial part of a busy group commit; so the common fields
-    go straight into one list instead of through a L{Writer} call each.
+    work is the serial part of a busy group commit; so the three fixed
+    fields go into the writer's list in one step instead of a call each.
     """
     segs = rec.segments
     implied_etag = len(segs) == 1 and rec.etag == segs[0].md5.hex()
@@ -238,13 +238,11 @@ def encode_object(rec: ObjectRecord) -> bytes:
     flags = ((rec.delete_marker and _DELETE_MARKER) | (rec.acl is not None and _ACL)
              | (rec.sse is not None and _SSE) | (implied_etag and _IMPLIED_ETAG)
              | (null and _NULL_VERSION) | (pairs and _PAIRS) | (whole and _WHOLE))
-    owner = rec.owner.encode()
     out = Writer()
-    parts = out.parts
-    parts += (bytes((flags,)), varint(rec.size), varint(rec.mtime_ns))
+    out.parts += (bytes((flags,)), varint(rec.size), varint(rec.mtime_ns))
     if not implied_etag:
         out.text(rec.etag)
-    parts += (varint(len(owner)), owner)
+    out.text(rec.owner)
     if not null:
         out.text(rec.version_id)
     if pairs:
@@ -261,7 +259,7 @@ def encode_object(rec: ObjectRecord) -> bytes:
         out.uint(len(segs))
         for seg in segs:
             _put_dataref(out, seg)
-    return b"".join(parts)
+    return out.getvalue()
 
 
 def decode_object(bucket: str, key: str, data: bytes) -> ObjectRecord:
