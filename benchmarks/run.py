@@ -11,7 +11,9 @@ C{~/.cache/cartridge-bench} (or C{$CARTRIDGE_BENCH_CACHE}), each started
 once on 127.0.0.1 with a fresh data directory and stopped by its PID at the
 end.  Within a repetition each workload group runs on every server in
 turn, in an order rotated from one repetition to the next, so slow drift
-in the machine's load spreads over all of them.  The table (text on
+in the machine's load spreads over all of them.  Before each server's turn
+the page cache is flushed (C{sync}), untimed: a server that leaves its
+writes dirty would otherwise make the next server's syncs wait for them.  The table (text on
 stdout, markdown and JSON in the cache's results/ unless told otherwise)
 quotes medians over the repetitions.
 
@@ -179,6 +181,7 @@ def main(argv: list[str]) -> int:
                         continue
                     target = Target(name, server.port, server.access_key, server.secret_key,
                                     server.list_v1)
+                    os.sync()
                     load = loadavg()
                     t0 = time.monotonic()
                     log(f"rep {rep + 1}/{args.reps} {group} on {name} (load {load:.2f})")
