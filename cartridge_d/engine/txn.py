@@ -6,10 +6,9 @@ one. The tree is persistent, so L{Txn.mark} and L{Txn.rollback} undo a
 failed request of a group commit without touching the others. Nothing here
 does I/O except reading pages; the commit writes the result.
 
-Data extents are reference counted in the extent table (key space
-KIND_EXTENT): a record that links blocks another record already uses (a
-copy) adds a reference instead of copying bytes, and blocks are freed only
-when the last reference goes.
+What a record's data references mean for the extent table and the
+detached entries (claiming, attaching, reference counts, freeing) is in
+L{cartridge_d.engine.attach}.
 
 test-case-name: tests.engine.test_engine_api
 """
@@ -17,25 +16,18 @@ test-case-name: tests.engine.test_engine_api
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from operator import itemgetter
 from typing import Callable, Iterator
 
 from . import btree
+from .attach import attach_many, keep_detached, release_detached, release_record
 from .btree import Node
 from .codec import (
     Key,
     bucket_key,
     decode_bucket,
-    decode_detached,
-    decode_extent,
     decode_object,
-    detached_birth,
-    detached_key,
     encode_bucket,
-    encode_detached,
-    encode_extent,
     encode_object,
-    extent_key,
     object_key,
     seq_for,
     seq_of,
@@ -45,9 +37,7 @@ from .constants import KIND_OBJECT, MAX_BUCKET_BYTES, MAX_KEY_BYTES, SEQ_SHIFT
 from .errors import (
     BucketExists,
     BucketNotEmpty,
-    CorruptCartridge,
     NoSuchBucket,
-    NoSuchData,
     PreconditionFailed,
 )
 from .freespace import Allocator, Pending
@@ -69,9 +59,7 @@ from .store import NodeStore
 from .types import (
     NULL_VERSION,
     BucketRecord,
-    DataRef,
     DeleteObject,
-    Extent,
     Fuses,
     ObjectRecord,
     PutObject,
@@ -220,13 +208,13 @@ class Txn:
         if isinstance(op, DeleteObject):
             return self.delete_object(op.bucket, op.key, op.version_id)
         if isinstance(op, ReleaseDetached):
-            return self.release_detached(op.ref)
+            return release_detached(self, op.ref)
         if isinstance(op, PutBucket):
             self.put_bucket(op.rec, op.replace)
         elif isinstance(op, DeleteBucket):
             self.delete_bucket(op.name)
         elif isinstance(op, KeepDetached):
-            self.keep_detached(op.ref, op.owner_tag)
+            keep_detached(self, op.ref, op.owner_tag)
         elif isinstance(op, CreateSnapshot):
             self.create_snapshot(op.name, op.created_ns)
         elif isinstance(op, DropSnapshot):
@@ -325,14 +313,14 @@ class Txn:
                 if rec.version_id != NULL_VERSION:
                     rec = replace(rec, version_id=NULL_VERSION)
                 old_key = self._find_version(rec.bucket, rec.key, NULL_VERSION)
-        self._attach_many(rec.segments)
+        attach_many(self, rec.segments)
         new_key = object_key(rec.bucket, rec.key, seq)
         if old_key is not None and old_key != new_key:
             self._remove(old_key, rec.bucket, rec.key)
         elif old_key is not None:
             old = self.get(old_key)
             assert old is not None
-            self._release_record(decode_object(rec.bucket, rec.key, old))
+            release_record(self, decode_object(rec.bucket, rec.key, old))
             self.objects -= 1
         if encoded is None or rec is not op.rec:
             encoded = encode_object(rec)
@@ -343,7 +331,7 @@ class Txn:
     def import_object(self, rec: ObjectRecord, seq: int) -> None:
         _check_names(rec.bucket, rec.key)
         self._bucket(rec.bucket)
-        self._attach_many(rec.segments)
+        attach_many(self, rec.segments)
         self.put(object_key(rec.bucket, rec.key, seq), encode_object(rec))
         self.objects += 1
 
@@ -358,133 +346,9 @@ class Txn:
         raw = self.delete(k)
         assert raw is not None
         rec = decode_object(bucket, key, raw)
-        self._release_record(rec)
+        release_record(self, rec)
         self.objects -= 1
         return rec
-
-    def _release_record(self, rec: ObjectRecord) -> None:
-        for seg in rec.segments:
-            if seg.inline is not None:
-                continue
-            for e in seg.extents:
-                raw = self.get(extent_key(e.start))
-                if raw is None:
-                    raise CorruptCartridge("extent %d of %s/%s is not in the extent table"
-                                           % (e.start, rec.bucket, rec.key))
-                count, birth, refs = decode_extent(raw)
-                if refs > 1:
-                    self.put(extent_key(e.start), encode_extent(count, birth, refs - 1))
-                else:
-                    self.delete(extent_key(e.start))
-                    self.freed.append(Pending(e.start, count, birth, self.txn))
-
-    def _attach_many(self, refs: tuple[DataRef, ...]) -> None:
-        """
-        Make C{refs}' extents referenced by one more record each. A
-        finished writer's reservation is claimed. Detached runs (the parts
-        of a Complete) are taken in two ordered batches over the tree, one
-        removing their detached entries and one adding their extent
-        entries, instead of two descents from the root per part. The first
-        part that does not match its detached entry raises NoSuchData
-        with its entry already removed: the request's rollback puts every
-        entry back. The rest (extents already live, a detached run named
-        again) take one more reference in L{_attach_live}.
-        """
-        detached: dict[int, DataRef] = {}
-        live: list[DataRef] = []
-        again: list[DataRef] = []
-        for ref in refs:
-            if ref.inline is not None or not ref.extents or self._claim_reserved(ref.extents):
-                continue
-            if ref.extents[0].start in detached:
-                again.append(ref)  # live once its first mention is attached
-            else:
-                detached[ref.extents[0].start] = ref
-        if detached:
-            starts = sorted(detached)
-            self.root, olds = btree.apply_sorted(
-                self, self.root, [(detached_key(start), None) for start in starts])
-            if any(old is not None for old in olds):
-                self.changed = True
-            puts: list[tuple[Key, Value | None]] = []
-            for start, old in zip(starts, olds):
-                ref = detached[start]
-                if old is None:
-                    live.append(ref)
-                    continue
-                birth = detached_birth(self.store.value(old), ref)
-                if birth is None:
-                    raise NoSuchData("reference does not match its detached data")
-                puts += [(extent_key(e.start), encode_extent(e.count, birth, 1))
-                         for e in ref.extents]
-            if puts:
-                puts.sort(key=itemgetter(0))
-                self.root, _ = btree.apply_sorted(self, self.root, puts)
-        for ref in live + again:
-            self._attach_live(ref)
-
-    def _attach_live(self, ref: DataRef) -> None:
-        """
-        One more reference to C{ref}'s extents, each live (a copy) or a
-        writer's reservation.
-        """
-        for e in ref.extents:
-            raw = self.get(extent_key(e.start))
-            if raw is not None:
-                count, birth, refs = decode_extent(raw)
-                if count != e.count:
-                    raise NoSuchData("extent %d has %d blocks, not %d" % (e.start, count, e.count))
-                self.put(extent_key(e.start), encode_extent(count, birth, refs + 1))
-            elif e.start not in self.claimed and self.alloc.is_reserved(e):
-                self.claimed[e.start] = e.count
-                self.put(extent_key(e.start), encode_extent(e.count, self.txn, 1))
-            else:
-                raise NoSuchData("extent %d+%d is not live, detached or reserved"
-                                 % (e.start, e.count))
-
-    def _claim_reserved(self, extents: tuple[Extent, ...]) -> bool:
-        """
-        Claim C{extents} if every one is a writer's reservation not yet
-        claimed (the common case: a PUT's own body), without looking them
-        up: reserved blocks come from free space, so they are neither live
-        nor detached, and they stop being reserved only when the commit
-        that claims them is durable. False, claiming nothing, otherwise.
-        """
-        claimed = self.claimed
-        for e in extents:
-            if e.start in claimed or not self.alloc.is_reserved(e):
-                return False
-        for e in extents:
-            claimed[e.start] = e.count
-            self.put(extent_key(e.start), encode_extent(e.count, self.txn, 1))
-        return True
-
-    def keep_detached(self, ref: DataRef, owner_tag: bytes) -> None:
-        if ref.inline is not None or not ref.extents:
-            return  # an inline body holds its bytes; nothing to keep
-        key = detached_key(ref.extents[0].start)
-        raw = self.get(key)
-        if raw is not None:
-            birth, _tag, _ref = decode_detached(raw)
-            self.put(key, encode_detached(birth, owner_tag, ref))
-            return
-        for e in ref.extents:
-            if e.start in self.claimed or not self.alloc.is_reserved(e):
-                raise NoSuchData("extent %d+%d is not a finished writer's" % (e.start, e.count))
-        for e in ref.extents:
-            self.claimed[e.start] = e.count
-        self.put(key, encode_detached(self.txn, owner_tag, ref))
-
-    def release_detached(self, ref: DataRef) -> bool:
-        if ref.inline is not None or not ref.extents:
-            return True
-        raw = self.delete(detached_key(ref.extents[0].start))
-        if raw is None:
-            return False
-        birth, _tag, dref = decode_detached(raw)
-        for e in dref.extents:
-            self.freed.append(Pending(e.start, e.count, birth, self.txn))
-        return True
 
     def create_snapshot(self, name: str, created_ns: int) -> None:
         if not name or len(name.encode("utf-8")) > 255:

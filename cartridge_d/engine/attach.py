@@ -1,0 +1,179 @@
+"""
+How a commit links data to records and lets it go: the reference counts of
+the extent table (key space KIND_EXTENT) and the detached entries
+(KIND_DETACHED) of bodies that belong to no record yet.
+
+A record that links blocks another record already uses (a copy) adds a
+reference instead of copying bytes; a finished writer's reservation is
+claimed; a detached body (a multipart part) is attached by turning its
+detached entry into extent entries. Blocks are freed only when their last
+reference goes. These are the L{Txn}'s data operations, kept apart from
+its record and bucket logic (txn.py) because they are what a Complete
+spends its time in, and what the format's data invariants rest on.
+
+test-case-name: tests.engine.test_engine_batch
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+from . import btree
+from .codec import (
+    Key,
+    decode_detached,
+    decode_extent,
+    detached_birth,
+    detached_key,
+    encode_detached,
+    encode_extent,
+    extent_key,
+)
+from .errors import CorruptCartridge, NoSuchData
+from .freespace import Pending
+from .pages import Value
+from .types import DataRef, Extent, ObjectRecord
+
+if TYPE_CHECKING:
+    from .txn import Txn
+
+
+def release_record(tx: "Txn", rec: ObjectRecord) -> None:
+    """
+    Drop one reference to each extent of C{rec}; free those that had one.
+    """
+    for seg in rec.segments:
+        if seg.inline is not None:
+            continue
+        for e in seg.extents:
+            raw = tx.get(extent_key(e.start))
+            if raw is None:
+                raise CorruptCartridge("extent %d of %s/%s is not in the extent table"
+                                       % (e.start, rec.bucket, rec.key))
+            count, birth, refs = decode_extent(raw)
+            if refs > 1:
+                tx.put(extent_key(e.start), encode_extent(count, birth, refs - 1))
+            else:
+                tx.delete(extent_key(e.start))
+                tx.freed.append(Pending(e.start, count, birth, tx.txn))
+
+
+def attach_many(tx: "Txn", refs: tuple[DataRef, ...]) -> None:
+    """
+    Make C{refs}' extents referenced by one more record each. A
+    finished writer's reservation is claimed. Detached runs (the parts
+    of a Complete) are taken in two ordered batches over the tree, one
+    removing their detached entries and one adding their extent
+    entries, instead of two descents from the root per part. The first
+    part that does not match its detached entry raises NoSuchData
+    with its entry already removed: the request's rollback puts every
+    entry back. The rest (extents already live, a detached run named
+    again) take one more reference in L{_attach_live}.
+    """
+    detached: dict[int, DataRef] = {}
+    live: list[DataRef] = []
+    again: list[DataRef] = []
+    for ref in refs:
+        if ref.inline is not None or not ref.extents or _claim_reserved(tx, ref.extents):
+            continue
+        if ref.extents[0].start in detached:
+            again.append(ref)  # live once its first mention is attached
+        else:
+            detached[ref.extents[0].start] = ref
+    if detached:
+        starts = sorted(detached)
+        tx.root, olds = btree.apply_sorted(
+            tx, tx.root, [(detached_key(start), None) for start in starts])
+        if any(old is not None for old in olds):
+            tx.changed = True
+        puts: list[tuple[Key, Value | None]] = []
+        for start, old in zip(starts, olds):
+            ref = detached[start]
+            if old is None:
+                live.append(ref)
+                continue
+            birth = detached_birth(tx.store.value(old), ref)
+            if birth is None:
+                raise NoSuchData("reference does not match its detached data")
+            puts += [(extent_key(e.start), encode_extent(e.count, birth, 1))
+                     for e in ref.extents]
+        if puts:
+            puts.sort(key=itemgetter(0))
+            tx.root, _ = btree.apply_sorted(tx, tx.root, puts)
+    for ref in live + again:
+        _attach_live(tx, ref)
+
+
+def _attach_live(tx: "Txn", ref: DataRef) -> None:
+    """
+    One more reference to C{ref}'s extents, each live (a copy) or a
+    writer's reservation.
+    """
+    for e in ref.extents:
+        raw = tx.get(extent_key(e.start))
+        if raw is not None:
+            count, birth, refs = decode_extent(raw)
+            if count != e.count:
+                raise NoSuchData("extent %d has %d blocks, not %d" % (e.start, count, e.count))
+            tx.put(extent_key(e.start), encode_extent(count, birth, refs + 1))
+        elif e.start not in tx.claimed and tx.alloc.is_reserved(e):
+            tx.claimed[e.start] = e.count
+            tx.put(extent_key(e.start), encode_extent(e.count, tx.txn, 1))
+        else:
+            raise NoSuchData("extent %d+%d is not live, detached or reserved"
+                             % (e.start, e.count))
+
+
+def _claim_reserved(tx: "Txn", extents: tuple[Extent, ...]) -> bool:
+    """
+    Claim C{extents} if every one is a writer's reservation not yet
+    claimed (the common case: a PUT's own body), without looking them
+    up: reserved blocks come from free space, so they are neither live
+    nor detached, and they stop being reserved only when the commit
+    that claims them is durable. False, claiming nothing, otherwise.
+    """
+    claimed = tx.claimed
+    for e in extents:
+        if e.start in claimed or not tx.alloc.is_reserved(e):
+            return False
+    for e in extents:
+        claimed[e.start] = e.count
+        tx.put(extent_key(e.start), encode_extent(e.count, tx.txn, 1))
+    return True
+
+
+def keep_detached(tx: "Txn", ref: DataRef, owner_tag: bytes) -> None:
+    """
+    Keep a finished writer's body as detached data tagged C{owner_tag}
+    (or retag a body already kept).
+    """
+    if ref.inline is not None or not ref.extents:
+        return  # an inline body holds its bytes; nothing to keep
+    key = detached_key(ref.extents[0].start)
+    raw = tx.get(key)
+    if raw is not None:
+        birth, _tag, _ref = decode_detached(raw)
+        tx.put(key, encode_detached(birth, owner_tag, ref))
+        return
+    for e in ref.extents:
+        if e.start in tx.claimed or not tx.alloc.is_reserved(e):
+            raise NoSuchData("extent %d+%d is not a finished writer's" % (e.start, e.count))
+    for e in ref.extents:
+        tx.claimed[e.start] = e.count
+    tx.put(key, encode_detached(tx.txn, owner_tag, ref))
+
+
+def release_detached(tx: "Txn", ref: DataRef) -> bool:
+    """
+    Free a detached body; False if it is not detached.
+    """
+    if ref.inline is not None or not ref.extents:
+        return True
+    raw = tx.delete(detached_key(ref.extents[0].start))
+    if raw is None:
+        return False
+    birth, _tag, dref = decode_detached(raw)
+    for e in dref.extents:
+        tx.freed.append(Pending(e.start, e.count, birth, tx.txn))
+    return True
