@@ -10,13 +10,20 @@ Why batches: twisted.logger's text observer formats a timestamp, the
 system and the event, then writes and flushes its file, for every event;
 profiles of 16 clients doing 4 KiB GETs showed that as 7-12% of the
 reactor thread, more than the signature check.  So the lines of the
-requests that finish in one reactor turn go out as one event at the end
-of that turn (or as soon as L{MAX_BATCH} lines are waiting): its C{access}
-text is the lines joined by newlines (the text observer indents the
-lines after the first with a tab; they share the event's timestamp), and
-its C{requests} field carries one L{AccessRecord} per line for observers
-that want the fields.  L{AccessLog.flush} sends what is waiting at once;
-the site calls it when it stops, so a clean stop loses no line.
+requests that finish within L{MAX_DELAY} of the first waiting one go out
+as one event (or as soon as L{MAX_BATCH} lines are waiting): its
+C{access} text is the lines joined by newlines (the text observer
+indents the lines after the first with a tab; they share the event's
+timestamp), and its C{requests} field carries one L{AccessRecord} per
+line for observers that want the fields.  Each line carries its own
+duration, so the delay changes no figure in it.  L{AccessLog.flush}
+sends what is waiting at once; the site calls it when it stops, so a
+clean stop loses no line.
+
+Why a delay rather than the end of the reactor turn (as before): under
+16 busy connections a turn ends only one to three requests, so an event
+per turn still cost about 3% of a small request's CPU (py-spy of the
+daemon, docs/perf-small4.md); 50 ms gathers up to L{MAX_BATCH} lines.
 
 test-case-name: tests.s3.test_s3_site
 """
@@ -31,8 +38,11 @@ from twisted.logger import Logger
 if TYPE_CHECKING:
     from cartridge_d.s3.call import Clock
 
-#: Lines waiting before a batch goes out without waiting for the turn's end.
+#: Lines waiting before a batch goes out without waiting for L{MAX_DELAY}.
 MAX_BATCH = 64
+
+#: Seconds a line may wait for others to share its event.
+MAX_DELAY = 0.05
 
 
 @dataclass(frozen=True)
@@ -75,23 +85,26 @@ class AccessLog:
     Thread contract: reactor thread only.
     """
 
-    def __init__(self, log: Logger, clock: Clock, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, log: Logger, clock: Clock, max_batch: int = MAX_BATCH, max_delay: float = MAX_DELAY
+    ) -> None:
         self._log = log
         self._clock = clock
         self._max_batch = max_batch
+        self._max_delay = max_delay
         self._waiting: list[AccessRecord] = []
         self._flush_call: Any = None
 
     def record(self, entry: AccessRecord) -> None:
         """
-        Log C{entry} at the end of this reactor turn, with the others of
-        the turn.
+        Log C{entry} within L{MAX_DELAY}, with the others that end
+        meanwhile.
         """
         self._waiting.append(entry)
         if len(self._waiting) >= self._max_batch:
             self.flush()
         elif self._flush_call is None:
-            self._flush_call = self._clock.callLater(0, self._flush_due)
+            self._flush_call = self._clock.callLater(self._max_delay, self._flush_due)
 
     def _flush_due(self) -> None:
         self._flush_call = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from lxml import etree
 from s3_harness import ALICE, BOB, S3Harness, parse_replies
 
+from cartridge_d.s3.accesslog import MAX_BATCH, MAX_DELAY
 from cartridge_d.s3.head import parse_head
 
 
@@ -152,23 +153,41 @@ def test_one_log_line_per_request() -> None:
     assert record.line().endswith(f"s {request_id}")
 
 
-def test_access_lines_of_one_turn_share_an_event() -> None:
+def test_access_lines_ending_together_share_an_event() -> None:
     """
-    The lines of requests that end in one reactor turn are logged
-    together at the end of the turn, one line per request in one event;
-    nothing is logged before the turn ends.
+    The lines of requests that end within MAX_DELAY of each other are
+    logged together once it has passed, one line per request in one
+    event; nothing is logged before.
     """
     h = S3Harness()
     h.events.clear()
     replies = [h.call("GET", f"/nobucket/k{i}") for i in range(3)]
-    assert not [e for e in h.events if "requests" in e]
     h.clock.advance(0)
+    h.clock.advance(MAX_DELAY / 2)
+    assert not [e for e in h.events if "requests" in e]
+    h.clock.advance(MAX_DELAY / 2)
     batches = [e for e in h.events if "requests" in e]
     assert len(batches) == 1
     ids = [r.header("x-amz-request-id") for r in replies]
     assert [r.request_id for r in batches[0]["requests"]] == ids
     lines = str(batches[0]["access"]).split("\n")
     assert [line.split()[-1] for line in lines] == ids
+
+
+def test_full_access_batch_is_logged_at_once() -> None:
+    """
+    Once MAX_BATCH lines are waiting they are logged at once, without
+    waiting for MAX_DELAY; the next line starts a new batch.
+    """
+    h = S3Harness()
+    channel, transport = h.connect()
+    h.events.clear()
+    channel.dataReceived(b"".join(h.sign("GET", f"/nobucket/k{i}") for i in range(MAX_BATCH + 1)))
+    batches = [e for e in h.events if "requests" in e]
+    assert [len(e["requests"]) for e in batches] == [MAX_BATCH]
+    h.clock.advance(MAX_DELAY)
+    batches = [e for e in h.events if "requests" in e]
+    assert [len(e["requests"]) for e in batches] == [MAX_BATCH, 1]
 
 
 def test_site_stop_flushes_access_lines() -> None:
