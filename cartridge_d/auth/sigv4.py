@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Sequence
@@ -149,14 +149,22 @@ def sign(key: bytes, text: str) -> str:
 
 @dataclass(frozen=True)
 class _Scope:
+    """
+    A credential scope; C{text} is its C{date/region/service/aws4_request}
+    form, made once (scopes are cached by L{_parse_credential}, and every
+    signature check uses the text).
+    """
+
     access_key: str
     date: str
     region: str
     service: str
+    text: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def text(self) -> str:
-        return f"{self.date}/{self.region}/{self.service}/aws4_request"
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "text", f"{self.date}/{self.region}/{self.service}/aws4_request"
+        )
 
 
 @lru_cache(maxsize=256)

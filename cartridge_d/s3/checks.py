@@ -27,14 +27,14 @@ from cartridge_d.s3.upload import Check, Decoder, Identity
 
 def _checksum_headers(head: RequestHead) -> list[tuple[str, str]]:
     """
-    The C{x-amz-*} (name, value) pairs, in order: all that
-    L{checksums.checksum_spec} looks at (C{x-amz-checksum-*},
-    C{x-amz-trailer}), without copying every other header of every request.
+    The C{x-amz-checksum-*} and C{x-amz-trailer} (name, value) pairs, in
+    order: all that L{checksums.checksum_spec} looks at, without copying
+    every other header of every request (most requests have none).
     """
     return [
         (name, value)
         for name, values in head.headers.items()
-        if name.startswith("x-amz-")
+        if name.startswith("x-amz-checksum-") or name == "x-amz-trailer"
         for value in values
     ]
 

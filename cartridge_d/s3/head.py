@@ -68,8 +68,14 @@ class RequestHead:
     def header(self, name: str, default: str | None = None) -> str | None:
         """
         The first value of header C{name} (case-insensitive), or C{default}.
+
+        Callers nearly always ask in lower case, the case the names are
+        kept in: only another name is lower-cased (a request asks a dozen
+        times).
         """
-        values = self.headers.get(name.lower())
+        values = self.headers.get(name)
+        if values is None and not name.islower():
+            values = self.headers.get(name.lower())
         return values[0] if values else default
 
     @property

@@ -125,7 +125,12 @@ class Route:
 def subresource_of(head: RequestHead) -> str:
     """
     The sub-resource a request names, or C{""}.
+
+    Most requests (every plain GET, HEAD and PUT of an object) have no
+    query at all: they skip the walk over every known name.
     """
+    if not head.query:
+        return ""
     for name in SUBRESOURCES:
         if name in head.query:
             return name
