@@ -11,6 +11,13 @@ reference goes. These are the L{Txn}'s data operations, kept apart from
 its record and bucket logic (txn.py) because they are what a Complete
 spends its time in, and what the format's data invariants rest on.
 
+A body of more than one chunk has its CRC32C table in a CRC entry
+(KIND_CRCS, format 2.2) keyed by its first extent, written when the body
+is first kept or claimed and deleted when that extent is freed; records
+and detached entries refer to it (data kind 3), so attaching a part
+copies no table. A 2.1 file's bodies carry their tables in their records;
+a table is moved into a CRC entry when a 2.2 record first refers to it.
+
 test-case-name: tests.engine.test_engine_batch
 """
 
@@ -22,18 +29,21 @@ from typing import TYPE_CHECKING
 from . import btree
 from .codec import (
     Key,
+    crc_key,
     decode_detached,
     decode_extent,
-    detached_birth,
     detached_key,
+    detached_match,
+    encode_crcs,
     encode_detached,
     encode_extent,
     extent_key,
+    table_apart,
 )
 from .errors import CorruptCartridge, NoSuchData
 from .freespace import Pending
 from .pages import Value
-from .types import DataRef, Extent, ObjectRecord
+from .types import DataRef, ObjectRecord
 
 if TYPE_CHECKING:
     from .txn import Txn
@@ -54,9 +64,30 @@ def release_record(tx: "Txn", rec: ObjectRecord) -> None:
             count, birth, refs = decode_extent(raw)
             if refs > 1:
                 tx.put(extent_key(e.start), encode_extent(count, birth, refs - 1))
-            else:
-                tx.delete(extent_key(e.start))
-                tx.freed.append(Pending(e.start, count, birth, tx.txn))
+                continue
+            tx.delete(extent_key(e.start))
+            tx.freed.append(Pending(e.start, count, birth, tx.txn))
+            if e is seg.extents[0] and table_apart(seg):
+                tx.delete(crc_key(e.start))  # (none for a body only 2.1 records use)
+
+
+def _put_table(tx: "Txn", ref: DataRef, table: bytes) -> None:
+    """
+    Write C{ref}'s CRC entry, C{table} (L{encode_crcs}).
+    """
+    tx.put(crc_key(ref.extents[0].start), table)
+    tx.wrote_crcs = True
+
+
+def _new_table(ref: DataRef) -> bytes:
+    """
+    The CRC entry of a body whose reference must carry its table (a
+    writer's, or one read from a 2.1 record).
+    """
+    try:
+        return encode_crcs(ref)
+    except ValueError as e:
+        raise NoSuchData("data at block %d: %s" % (ref.extents[0].start, e)) from e
 
 
 def attach_many(tx: "Txn", refs: tuple[DataRef, ...]) -> None:
@@ -75,7 +106,7 @@ def attach_many(tx: "Txn", refs: tuple[DataRef, ...]) -> None:
     live: list[DataRef] = []
     again: list[DataRef] = []
     for ref in refs:
-        if ref.inline is not None or not ref.extents or _claim_reserved(tx, ref.extents):
+        if ref.inline is not None or not ref.extents or _claim_reserved(tx, ref):
             continue
         if ref.extents[0].start in detached:
             again.append(ref)  # live once its first mention is attached
@@ -93,11 +124,15 @@ def attach_many(tx: "Txn", refs: tuple[DataRef, ...]) -> None:
             if old is None:
                 live.append(ref)
                 continue
-            birth = detached_birth(tx.store.value(old), ref)
-            if birth is None:
+            match = detached_match(tx.store.value(old), ref)
+            if match is None:
                 raise NoSuchData("reference does not match its detached data")
+            birth, table = match
             puts += [(extent_key(e.start), encode_extent(e.count, birth, 1))
                      for e in ref.extents]
+            if table is not None:  # a 2.1 part: its table moves out now
+                puts.append((crc_key(start), table))
+                tx.wrote_crcs = True
         if puts:
             puts.sort(key=itemgetter(0))
             tx.root, _ = btree.apply_sorted(tx, tx.root, puts)
@@ -108,7 +143,8 @@ def attach_many(tx: "Txn", refs: tuple[DataRef, ...]) -> None:
 def _attach_live(tx: "Txn", ref: DataRef) -> None:
     """
     One more reference to C{ref}'s extents, each live (a copy) or a
-    writer's reservation.
+    writer's reservation; and its CRC entry if it has none yet (a copy
+    of a body only 2.1 records used).
     """
     for e in ref.extents:
         raw = tx.get(extent_key(e.start))
@@ -123,20 +159,25 @@ def _attach_live(tx: "Txn", ref: DataRef) -> None:
         else:
             raise NoSuchData("extent %d+%d is not live, detached or reserved"
                              % (e.start, e.count))
+    if table_apart(ref) and tx.get(crc_key(ref.extents[0].start)) is None:
+        _put_table(tx, ref, _new_table(ref))
 
 
-def _claim_reserved(tx: "Txn", extents: tuple[Extent, ...]) -> bool:
+def _claim_reserved(tx: "Txn", ref: DataRef) -> bool:
     """
-    Claim C{extents} if every one is a writer's reservation not yet
+    Claim C{ref}'s extents if every one is a writer's reservation not yet
     claimed (the common case: a PUT's own body), without looking them
     up: reserved blocks come from free space, so they are neither live
     nor detached, and they stop being reserved only when the commit
     that claims them is durable. False, claiming nothing, otherwise.
     """
     claimed = tx.claimed
+    extents = ref.extents
     for e in extents:
         if e.start in claimed or not tx.alloc.is_reserved(e):
             return False
+    if table_apart(ref):
+        _put_table(tx, ref, _new_table(ref))
     for e in extents:
         claimed[e.start] = e.count
         tx.put(extent_key(e.start), encode_extent(e.count, tx.txn, 1))
@@ -153,12 +194,16 @@ def keep_detached(tx: "Txn", ref: DataRef, owner_tag: bytes) -> None:
     key = detached_key(ref.extents[0].start)
     raw = tx.get(key)
     if raw is not None:
-        birth, _tag, _ref = decode_detached(raw)
+        birth, _tag, old = decode_detached(raw)
+        if table_apart(ref) and tx.get(crc_key(ref.extents[0].start)) is None:
+            _put_table(tx, ref, _new_table(old if old.crcs else ref))  # kept by 2.1
         tx.put(key, encode_detached(birth, owner_tag, ref))
         return
     for e in ref.extents:
         if e.start in tx.claimed or not tx.alloc.is_reserved(e):
             raise NoSuchData("extent %d+%d is not a finished writer's" % (e.start, e.count))
+    if table_apart(ref):
+        _put_table(tx, ref, _new_table(ref))
     for e in ref.extents:
         tx.claimed[e.start] = e.count
     tx.put(key, encode_detached(tx.txn, owner_tag, ref))
@@ -176,4 +221,6 @@ def release_detached(tx: "Txn", ref: DataRef) -> bool:
     birth, _tag, dref = decode_detached(raw)
     for e in dref.extents:
         tx.freed.append(Pending(e.start, e.count, birth, tx.txn))
+    if table_apart(dref):
+        tx.delete(crc_key(dref.extents[0].start))  # (none for a part kept by 2.1)
     return True

@@ -31,8 +31,6 @@ from .constants import (
     MIN_BLOCK_SIZE,
     PAGE_FREELIST,
     PAGE_SNAPSHOTS,
-    VERSION_MAJOR,
-    VERSION_MINOR,
 )
 from .errors import CartridgeFull, Closed, CorruptCartridge, EngineError
 from .freelist import KIND_FULL, ChainState, FreeListRun, encode_run, replay
@@ -138,7 +136,8 @@ class Cartridge:
         Open the cartridge at C{path}, creating it (with C{blocks} blocks of
         C{block_size} bytes and C{fuses}) if it does not exist and C{create}
         is set. An existing file is never truncated or changed by opening;
-        files that are not version 2.1 cartridges are refused.
+        files that are not version 2.1 or 2.2 cartridges are refused (a
+        2.1 file says 2.2 from the first commit that writes a CRC entry).
         """
         file = _file
         if file is None:
@@ -287,7 +286,7 @@ class Cartridge:
         st = self._state
         h = st.header
         return CartridgeInfo(
-            path=self.path, version=(VERSION_MAJOR, VERSION_MINOR), block_size=h.block_size,
+            path=self.path, version=h.version, block_size=h.block_size,
             total_blocks=h.total_blocks, free_blocks=h.free_blocks, file_size=self._file.size(),
             txn=h.txn, uuid=str(uuidlib.UUID(bytes=h.uuid)), created_ns=h.created_ns,
             fuses=h.fuses, objects=h.objects, buckets=h.buckets, snapshots=len(st.snapshots),
@@ -351,7 +350,7 @@ class Cartridge:
                 if k[0] != KIND_DETACHED:
                     break
                 _birth, tag, ref = decode_detached(self._store.value(val))
-                out.append((tag, ref))
+                out.append((tag, v.filled(ref)))
         return out
 
     def _recycle(self) -> State:

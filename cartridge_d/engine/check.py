@@ -25,14 +25,17 @@ from .blockfile import BlockFile, OsFile
 from .codec import (
     Key,
     decode_bucket,
+    decode_crcs,
     decode_detached,
     decode_extent,
     decode_object,
+    table_apart,
 )
 from .constants import (
     FIRST_USABLE_BLOCK,
     HEADER_SIZE,
     KIND_BUCKET,
+    KIND_CRCS,
     KIND_DETACHED,
     KIND_EXTENT,
     KIND_OBJECT,
@@ -244,6 +247,7 @@ class _Checker:
         for s in snapshots:
             scat = _Catalog(self, store, snapshot=s.name)
             walker.walk(s.root, "snapshot %r" % s.name, scat.entry, snap_runs)
+            scat.verify_deferred(catalog.tables)
             snap_runs.extend((a, c, "snapshot data") for a, c in scat.referenced)
         pins = sorted(s.txn for s in snapshots)
         for p in pending:
@@ -311,6 +315,13 @@ class _Catalog:
         self.table: dict[int, tuple[int, int, int]] = {}
         self.detached: list[DataRef] = []
         self.verified: set[int] = set()
+        #: CRC entries (format 2.2) by first block, and the data they are
+        #: for: every body whose table belongs apart, by its first block
+        self.tables: dict[int, bytes] = {}
+        self.apart: dict[int, tuple[str, DataRef]] = {}
+        #: bodies whose table is in a CRC entry, verified once the walk
+        #: has seen the entries (kind 5 sorts after the objects)
+        self.deferred: list[tuple[str, DataRef]] = []
 
     @property
     def referenced(self) -> list[tuple[int, int]]:
@@ -336,19 +347,52 @@ class _Catalog:
                 for seg in rec.segments:
                     for e in seg.extents:
                         self.refs[(e.start, e.count)] = self.refs.get((e.start, e.count), 0) + 1
-                    self.verify(name, seg)
+                    self.data(name, seg)
             elif kind == KIND_EXTENT:
                 self.table[k[3]] = decode_extent(value)
             elif kind == KIND_DETACHED:
                 _birth, _tag, ref = decode_detached(value)
                 self.detached.append(ref)
-                self.verify("detached data at block %d" % k[3], ref)
+                self.data("detached data at block %d" % k[3], ref)
+            elif kind == KIND_CRCS:
+                self.tables[k[3]] = value
             else:
                 r.error("unknown catalog key kind %d" % kind)
         except (CorruptCartridge, UnicodeDecodeError, ValueError) as e:
             r.error("catalog entry %r: %s" % (k[:3], e))
 
-    def verify(self, name: str, ref: DataRef) -> None:
+    def data(self, name: str, ref: DataRef) -> None:
+        """
+        Note a body C{name} refers to, and verify it (now if it carries its
+        table, once the CRC entries are known if not).
+        """
+        if table_apart(ref):
+            self.apart.setdefault(ref.extents[0].start, (name, ref))
+        if ref.extents and not ref.crcs:
+            self.deferred.append((name, ref))
+        else:
+            self.verify(name, ref, ref.crcs)
+
+    def verify_deferred(self, more: dict[int, bytes]) -> None:
+        """
+        Verify the bodies whose tables are in CRC entries: this tree's, or
+        C{more} (a snapshot's entries may sit in pages the walk of the
+        current tree already took). A missing table is reported by
+        L{finish} for the current tree.
+        """
+        for name, ref in self.deferred:
+            start = ref.extents[0].start
+            raw = self.tables.get(start, more.get(start))
+            if raw is None:
+                continue
+            try:
+                crcs = decode_crcs(raw, ref)
+            except CorruptCartridge as e:
+                self.report.error("%s: %s" % (name, e))
+                continue
+            self.verify(name, ref, crcs)
+
+    def verify(self, name: str, ref: DataRef, crcs: tuple[int, ...]) -> None:
         if not self.checker.data or ref.inline is not None or not ref.extents:
             return
         if ref.extents[0].start in self.verified:
@@ -358,7 +402,7 @@ class _Catalog:
         try:
             for off in range(0, ref.size, 1 << 20):
                 md5.update(read_segment(self.checker.file, self.store.block_size, ref, off,
-                                        min(ref.size, off + (1 << 20))))
+                                        min(ref.size, off + (1 << 20)), crcs))
                 self.checker.advance(min(1 << 20, ref.size - off))
         except ChecksumMismatch as e:
             self.report.error("%s: %s" % (name, e))
@@ -386,8 +430,36 @@ class _Catalog:
             live.append((start, count, "data extent"))
         for ref in self.detached:
             live.extend((e.start, e.count, "detached data") for e in ref.extents)
+        self.account_tables()
+        self.verify_deferred({})
         r.counts.update(objects=self.objects, buckets=len(self.buckets),
-                        data_extents=len(self.table), detached=len(self.detached))
+                        data_extents=len(self.table), detached=len(self.detached),
+                        crc_tables=len(self.tables))
+
+    def account_tables(self) -> None:
+        """
+        Every CRC entry belongs to a body whose table belongs apart and
+        has one CRC per chunk of it (and the table a 2.1 record still
+        carries, if any); every body that refers to a CRC entry has one.
+        """
+        r = self.report
+        for start, raw in self.tables.items():
+            user = self.apart.get(start)
+            if user is None:
+                r.error("CRC table at block %d belongs to no data (orphan)" % start)
+                continue
+            name, ref = user
+            try:
+                crcs = decode_crcs(raw, ref)
+            except CorruptCartridge as e:
+                r.error("%s: %s" % (name, e))
+                continue
+            if ref.crcs and ref.crcs != crcs:
+                r.error("%s: its CRC table differs from the one its record carries" % name)
+        for name, ref in self.deferred:
+            if ref.extents[0].start not in self.tables:
+                r.error("%s: data at block %d has no CRC table (missing)"
+                        % (name, ref.extents[0].start))
 
 
 def check(path: str, data: bool = False, *, progress: Progress | None = None,

@@ -21,6 +21,7 @@ from .binary import Reader, Writer, varint
 from .constants import (
     BUCKET_FORMAT,
     KIND_BUCKET,
+    KIND_CRCS,
     KIND_DETACHED,
     KIND_EXTENT,
     KIND_OBJECT,
@@ -70,6 +71,10 @@ def detached_key(start: int) -> Key:
     return (KIND_DETACHED, b"", b"", start)
 
 
+def crc_key(start: int) -> Key:
+    return (KIND_CRCS, b"", b"", start)
+
+
 def seq_of(key: Key) -> int:
     return MAX_SEQ - key[3]
 
@@ -103,15 +108,38 @@ def _safe(decode: Callable[[Reader], object], what: str, data: bytes) -> object:
         raise CorruptCartridge("bad %s encoding: %s" % (what, e)) from e
 
 
-#: Data reference kinds (docs/format.md, "Data references").
-_INLINE, _EXTENTS, _INLINE_MD5 = 0, 1, 2
+#: Data reference kinds (docs/format.md, "Data references"). Kind 3 is
+#: kind 1 without its CRC32C table, which is in the CRC entry of its first
+#: extent (format 2.2).
+_INLINE, _EXTENTS, _INLINE_MD5, _EXTENTS_APART = 0, 1, 2, 3
 _EXTENTS_BYTE = bytes((_EXTENTS,))
+_APART_BYTE = bytes((_EXTENTS_APART,))
 
 
-def _put_body(out: Writer, ref: DataRef) -> None:
+def chunk_count(ref: DataRef) -> int:
+    """
+    How many CRC32Cs C{ref}'s table holds (0 for an inline body).
+    """
+    return -(-ref.size // ref.chunk_size) if ref.chunk_size else 0
+
+
+def table_apart(ref: DataRef) -> bool:
+    """
+    Whether C{ref}'s CRC32C table lives in a CRC entry of its own (format
+    2.2): every body in extents of more than one chunk. A one-chunk body
+    (up to 64 KiB, every small PUT) keeps its one CRC in the record, where
+    it costs 4 bytes instead of a catalog entry.
+    """
+    return ref.inline is None and ref.size > ref.chunk_size > 0
+
+
+def _put_body(out: Writer, ref: DataRef, apart: bool = True) -> None:
     """
     A data reference after its size. An inline body whose MD5 is the MD5 of
-    its bytes (every plain PUT) stores neither the MD5 nor its length.
+    its bytes (every plain PUT) stores neither the MD5 nor its length. A
+    body of more than one chunk leaves its CRC table out (C{apart}; the
+    catalog writes it in its own entry) and whatever C{ref.crcs} holds is
+    not looked at.
     """
     if len(ref.md5) != 16:
         raise ValueError("DataRef.md5 must be 16 bytes")
@@ -124,11 +152,14 @@ def _put_body(out: Writer, ref: DataRef) -> None:
         out.raw(ref.md5)
         out.blob(ref.inline)
         return
+    if apart and table_apart(ref):
+        out.raw(_extents_head(ref, _APART_BYTE) + varint(ref.chunk_size))
+        return
     out.raw(_extents_head(ref))
-    out.raw(_crc_table(ref))
+    out.raw(varint(ref.chunk_size) + encode_crcs(ref))
 
 
-def _extents_head(ref: DataRef) -> bytes:
+def _extents_head(ref: DataRef, kind: bytes = _EXTENTS_BYTE) -> bytes:
     """
     The start of an extent reference after its size: kind, MD5 and
     extents, in one piece (a Complete encodes and compares 64 of them).
@@ -136,19 +167,32 @@ def _extents_head(ref: DataRef) -> bytes:
     ext = ref.extents
     if len(ext) == 1:
         e = ext[0]
-        return b"".join((_EXTENTS_BYTE, ref.md5, b"\x01", varint(e.start), varint(e.count)))
-    return b"".join((_EXTENTS_BYTE, ref.md5, varint(len(ext)),
+        return b"".join((kind, ref.md5, b"\x01", varint(e.start), varint(e.count)))
+    return b"".join((kind, ref.md5, varint(len(ext)),
                      *(varint(e.start) + varint(e.count) for e in ext)))
 
 
-def _crc_table(ref: DataRef) -> bytes:
+def encode_crcs(ref: DataRef) -> bytes:
     """
-    The chunk size and the CRC32C of each chunk, checked against the size.
+    The CRC32C of each chunk of C{ref}, checked against its size: the
+    table that ends a kind 1 reference, and the value of a CRC entry.
     """
-    nchunks = -(-ref.size // ref.chunk_size) if ref.chunk_size else 0
+    nchunks = chunk_count(ref)
     if len(ref.crcs) != nchunks:
         raise ValueError("DataRef has %d crcs, needs %d" % (len(ref.crcs), nchunks))
-    return varint(ref.chunk_size) + _crc_struct(nchunks).pack(*ref.crcs)
+    return _crc_struct(nchunks).pack(*ref.crcs)
+
+
+def decode_crcs(data: bytes, ref: DataRef) -> tuple[int, ...]:
+    """
+    The table of a CRC entry, which must have one CRC per chunk of C{ref}.
+    """
+    nchunks = chunk_count(ref)
+    if len(data) != 4 * nchunks:
+        raise CorruptCartridge("CRC table at block %d has %d bytes, its data needs %d CRCs"
+                               % (ref.extents[0].start if ref.extents else 0, len(data),
+                                  nchunks))
+    return _crc_struct(nchunks).unpack(data)
 
 
 @functools.lru_cache(maxsize=64)
@@ -181,20 +225,22 @@ def _get_body(inp: Reader, size: int) -> DataRef:
     md5 = inp.raw(16)
     if kind == _INLINE:
         return DataRef(size=size, md5=md5, inline=inp.blob())
-    if kind != _EXTENTS:
+    if kind != _EXTENTS and kind != _EXTENTS_APART:
         raise CorruptCartridge("unknown data kind %d" % kind)
     extents = tuple(Extent(inp.uint(), inp.uint()) for _ in range(inp.uint()))
     chunk = inp.uint()
     if chunk <= 0:
         raise CorruptCartridge("zero chunk size")
+    if kind == _EXTENTS_APART:
+        return DataRef(size=size, md5=md5, extents=extents, chunk_size=chunk)
     nchunks = -(-size // chunk)
-    crcs = struct.unpack("<%dI" % nchunks, inp.raw(4 * nchunks))
+    crcs = _crc_struct(nchunks).unpack(inp.raw(4 * nchunks))
     return DataRef(size=size, md5=md5, extents=extents, chunk_size=chunk, crcs=crcs)
 
 
-def _put_dataref(out: Writer, ref: DataRef) -> None:
+def _put_dataref(out: Writer, ref: DataRef, apart: bool = True) -> None:
     out.uint(ref.size)
-    _put_body(out, ref)
+    _put_body(out, ref, apart)
 
 
 def _get_dataref(inp: Reader) -> DataRef:
@@ -203,10 +249,11 @@ def _get_dataref(inp: Reader) -> DataRef:
 
 def encode_dataref(ref: DataRef) -> bytes:
     """
-    Encode one DataRef on its own (size, then the reference).
+    Encode one DataRef on its own (size, then the reference), with its
+    CRC table whatever its size: there is no catalog to hold it apart.
     """
     out = Writer()
-    _put_dataref(out, ref)
+    _put_dataref(out, ref, apart=False)
     return out.getvalue()
 
 
@@ -369,20 +416,40 @@ def decode_detached(data: bytes) -> tuple[int, bytes, DataRef]:
     return _safe(get, "detached entry", data)  # type: ignore[return-value]
 
 
-def detached_birth(data: bytes, ref: DataRef) -> int | None:
+def detached_match(data: bytes, ref: DataRef) -> tuple[int, bytes | None] | None:
     """
     The birth txn of a detached entry if it holds exactly C{ref}'s body
-    (size, MD5 and extents), else None. The entry's bytes are compared
-    with C{ref}'s encoding, so its CRC table (up to 1 KiB per 16 MiB part)
-    is not decoded: completing a multipart upload checks every part so.
+    (size, MD5, extents; and the chunk size of a table kept apart), else
+    None; with it, the CRC table of a 2.1 entry (kind 1) that format 2.2
+    keeps apart, which the caller moves into a CRC entry. The entry's
+    bytes are compared with C{ref}'s encoding, so no table is decoded:
+    completing a multipart upload checks every part so.
     """
     if ref.inline is not None or len(ref.md5) != 16:
         return None
     inp = Reader(data, CorruptCartridge)
     birth = inp.uint()
     tag_len = inp.uint()
-    head = varint(ref.size) + _extents_head(ref)
-    return birth if data.startswith(head, inp.pos + tag_len) else None
+    pos = inp.pos + tag_len
+    size = varint(ref.size)
+    if not table_apart(ref):
+        return (birth, None) if data.startswith(size + _extents_head(ref), pos) else None
+    head = size + _extents_head(ref, _APART_BYTE) + varint(ref.chunk_size)
+    if len(data) == pos + len(head) and data.startswith(head, pos):
+        return birth, None
+    head = size + _extents_head(ref) + varint(ref.chunk_size)
+    if len(data) == pos + len(head) + 4 * chunk_count(ref) and data.startswith(head, pos):
+        return birth, data[pos + len(head):]
+    return None
+
+
+def detached_birth(data: bytes, ref: DataRef) -> int | None:
+    """
+    The birth txn of a detached entry if it holds exactly C{ref}'s body
+    (L{detached_match}), else None.
+    """
+    match = detached_match(data, ref)
+    return None if match is None else match[0]
 
 
 def detached_extents(data: bytes) -> tuple[int, tuple[Extent, ...]]:
@@ -398,7 +465,7 @@ def detached_extents(data: bytes) -> tuple[int, tuple[Extent, ...]]:
         kind = inp.uint()
         if kind in (_INLINE, _INLINE_MD5):
             return birth, ()
-        if kind != _EXTENTS:
+        if kind != _EXTENTS and kind != _EXTENTS_APART:
             raise CorruptCartridge("unknown data kind %d" % kind)
         inp.raw(16)
         return birth, tuple(Extent(inp.uint(), inp.uint()) for _ in range(inp.uint()))

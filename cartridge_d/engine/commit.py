@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .blockfile import BlockFile, write_durably
-from .constants import PAGE_FREELIST, PAGE_SNAPSHOTS
+from .constants import PAGE_FREELIST, PAGE_SNAPSHOTS, VERSION_MAJOR, VERSION_MINOR
 from .freelist import KIND_DELTA, KIND_FULL, ChainState, FreeListRun, Link, Plan, encode_run
 from .freemap import coalesce
 from .freespace import Allocator, Pending, pinned
@@ -19,6 +19,10 @@ from .pages import blob_pages
 from .store import PageWriter
 from .snapshots import SnapshotEntry, encode_snapshots
 from .txn import Txn
+
+#: The version a commit that wrote a CRC entry gives the header (a 2.1
+#: file a 2.2 build opened keeps saying 2.1 until then).
+CURRENT = (VERSION_MAJOR, VERSION_MINOR)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ def write_commit(tx: Txn, st: State, pw: PageWriter, file: BlockFile, alloc: All
         header = h.evolve(txn=tx.txn, catalog_root=root, total_blocks=plan.total,
                           free_blocks=plan.free_count, freelist_start=plan.link.start,
                           freelist_pages=plan.link.pages, snaptab_start=snap_start,
-                          snaptab_pages=snap_pages, objects=tx.objects, buckets=tx.buckets)
+                          snaptab_pages=snap_pages, objects=tx.objects, buckets=tx.buckets,
+                          version=CURRENT if tx.wrote_crcs else h.version)
         # the header slot and its sync in one call where the file allows
         write_durably(file, encode_header(header), (tx.txn % 2) * pw.store.block_size)
     except BaseException:

@@ -1,5 +1,5 @@
 """
-Numbers that define the cartridge file format, version 2.1.
+Numbers that define the cartridge file format, version 2.2.
 
 Every value here is specified, with its reasons, in docs/format.md; this
 module only gives them names. Changing one changes the format.
@@ -11,11 +11,15 @@ test-case-name: tests.engine.test_engine_properties
 #: from the Rust original so tools recognise the file family.
 MAGIC = b"CART\0\x01\0\0"
 
-#: Format version written and accepted (major, minor). The Rust original
-#: writes and demands 1.0, so each side refuses the other's files; 2.0
-#: (full keys in leaves, the older record encoding) is refused as older.
+#: Format version written (major, minor). The Rust original writes and
+#: demands 1.0, so each side refuses the other's files; 2.0 (full keys in
+#: leaves, the older record encoding) is refused as older.
 VERSION_MAJOR = 2
-VERSION_MINOR = 1
+VERSION_MINOR = 2
+#: The oldest minor version of VERSION_MAJOR that is read: a 2.1 file has
+#: no CRC entries and every table in its records, which 2.2 still reads;
+#: its header says 2.2 from the first commit that writes a CRC entry.
+OLDEST_MINOR = 1
 
 #: Size of the used part of a header slot; the CRC32C sits in its last 4 bytes.
 HEADER_SIZE = 256
@@ -43,6 +47,9 @@ KIND_BUCKET = 1
 KIND_OBJECT = 2
 KIND_EXTENT = 3
 KIND_DETACHED = 4
+#: The CRC32C table of a body of more than one chunk (format 2.2), keyed
+#: by its first extent's first block.
+KIND_CRCS = 5
 
 #: Object versions sort newest first: the key holds MAX_SEQ - seq.
 MAX_SEQ = (1 << 64) - 1

@@ -35,7 +35,7 @@ def _copy(src: "Cartridge", view: View, dst: "Cartridge", ref: DataRef) -> DataR
     try:
         for off in range(0, ref.size, _PIECE):
             w.write(read_segment(src._file, src.block_size, ref, off,
-                                 min(ref.size, off + _PIECE)))
+                                 min(ref.size, off + _PIECE), view.crcs(ref)))
         return w.finish()
     except BaseException:
         w.abort()

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 
 from crc32c import crc32c
 
-from .constants import HEADER_SIZE, MAGIC, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, VERSION_MAJOR, VERSION_MINOR
+from .constants import (
+    HEADER_SIZE,
+    MAGIC,
+    MAX_BLOCK_SIZE,
+    MIN_BLOCK_SIZE,
+    OLDEST_MINOR,
+    VERSION_MAJOR,
+    VERSION_MINOR,
+)
 from .errors import NotACartridge, UnsupportedVersion
 from .types import Fuses
 
@@ -93,11 +101,20 @@ def check_identity(raw: bytes) -> None:
     if len(raw) < 12 or raw[:8] != MAGIC:
         raise NotACartridge("not a cartridge file (bad magic)")
     major, minor = struct.unpack_from("<HH", raw, 8)
-    ours = (VERSION_MAJOR, VERSION_MINOR)
-    if (major, minor) != ours:
+    if not readable(major, minor):
+        newer = (major, minor) > (VERSION_MAJOR, VERSION_MINOR)
         raise UnsupportedVersion(
-            "cartridge format %d.%d is %s than the %d.%d this program reads and writes"
-            % (major, minor, "older" if (major, minor) < ours else "newer", *ours))
+            "cartridge format %d.%d is %s than the %d.%d to %d.%d this program reads"
+            % (major, minor, "newer" if newer else "older", VERSION_MAJOR, OLDEST_MINOR,
+               VERSION_MAJOR, VERSION_MINOR))
+
+
+def readable(major: int, minor: int) -> bool:
+    """
+    Whether this code reads format C{major}.C{minor}: 2.1 (every CRC table
+    in its record) and 2.2.
+    """
+    return major == VERSION_MAJOR and OLDEST_MINOR <= minor <= VERSION_MINOR
 
 
 def decode_header(raw: bytes) -> Header | None:
@@ -111,14 +128,15 @@ def decode_header(raw: bytes) -> Header | None:
         return None
     (_m, major, minor, bs, total, free, root, fv, fa, fs, _r1, _r2, txn, fl_start, fl_pages,
      st_start, st_pages, uuid, created, objects, buckets) = _LAYOUT.unpack_from(raw, 0)
-    if (major, minor) != (VERSION_MAJOR, VERSION_MINOR):
+    if not readable(major, minor):
         return None
     if bs < MIN_BLOCK_SIZE or bs > MAX_BLOCK_SIZE or bs & (bs - 1):
         return None
     return Header(block_size=bs, total_blocks=total, free_blocks=free, catalog_root=root,
                   fuses=Fuses(fv, fa, fs), txn=txn, freelist_start=fl_start,
                   freelist_pages=fl_pages, snaptab_start=st_start, snaptab_pages=st_pages,
-                  uuid=uuid, created_ns=created, objects=objects, buckets=buckets)
+                  uuid=uuid, created_ns=created, objects=objects, buckets=buckets,
+                  version=(major, minor))
 
 
 def read_slots(file: "BlockFile") -> tuple[Header | None, Header | None]:

@@ -134,6 +134,10 @@ class Txn:
         #: costs one lookup per bucket, a missed one would serve a stale
         #: record)
         self.buckets_changed = False
+        #: whether a CRC entry (format 2.2) was written: the header then
+        #: says 2.2 (kept through a rollback; a 2.2 header over 2.1
+        #: content is still right)
+        self.wrote_crcs = False
         self._seq_index = 0
         self.gen = 0
         self._buckets: dict[str, BucketRecord] = {}

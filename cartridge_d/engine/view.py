@@ -10,12 +10,22 @@ test-case-name: tests.engine.test_engine_api
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, Sequence
 
 from crc32c import crc32c
 
 from . import btree
-from .codec import bucket_key, decode_bucket, decode_object, object_key, seq_for, seq_of
+from .codec import (
+    bucket_key,
+    crc_key,
+    decode_bucket,
+    decode_crcs,
+    decode_object,
+    object_key,
+    seq_for,
+    seq_of,
+)
 from .constants import KIND_BUCKET, KIND_OBJECT, MAX_SEQ
 from .errors import ChecksumMismatch, Closed
 from .txn import object_versions
@@ -39,6 +49,10 @@ BucketCache = Dict[str, BucketRecord]
 
 BUCKET_CACHE_MAX = 4096
 
+#: At most this many CRC tables a view remembers (L{View.crcs}); a 16 MiB
+#: body's is 1 KiB.
+TABLES_MAX = 256
+
 
 def read_span(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int) -> bytes:
     """
@@ -61,12 +75,24 @@ def read_span(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int
     return data
 
 
-def read_segment(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int) -> bytes:
+#: The CRC table of a body: C{ref.crcs}, or its CRC entry's (format 2.2).
+Tables = Callable[[DataRef], Sequence[int]]
+
+
+def _own_table(ref: DataRef) -> Sequence[int]:
+    return ref.crcs
+
+
+def read_segment(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int,
+                 crcs: Sequence[int] | None = None) -> bytes:
     """
-    Bytes [lo, hi) of one body, every chunk they touch verified.
+    Bytes [lo, hi) of one body, every chunk they touch verified against
+    C{crcs} (default: C{ref.crcs}).
     """
     if ref.inline is not None:
         return ref.inline[lo:hi]
+    if crcs is None:
+        crcs = ref.crcs
     c = ref.chunk_size
     first = lo // c
     last = (hi - 1) // c
@@ -75,14 +101,18 @@ def read_segment(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: 
     raw = read_span(file, block_size, ref, start, end)
     mv = memoryview(raw)
     for i in range(first, last + 1):
-        if crc32c(mv[(i - first) * c:min((i - first + 1) * c, end - start)]) != ref.crcs[i]:
+        if crc32c(mv[(i - first) * c:min((i - first + 1) * c, end - start)]) != crcs[i]:
             raise ChecksumMismatch("data chunk %d at block %d fails its CRC32C"
                                    % (i, ref.extents[0].start))
     return raw[lo - start:hi - start]
 
 
 def read_record(file: "BlockFile", block_size: int, rec: ObjectRecord, offset: int,
-                length: int) -> bytes:
+                length: int, tables: Tables = _own_table) -> bytes:
+    """
+    Bytes [offset, offset+length) of C{rec}'s body, each segment verified
+    against the table C{tables} gives for it.
+    """
     end = min(rec.size, offset + length)
     out = []
     base = 0
@@ -90,7 +120,7 @@ def read_record(file: "BlockFile", block_size: int, rec: ObjectRecord, offset: i
         seg_end = base + seg.size
         if seg_end > offset and base < end:
             out.append(read_segment(file, block_size, seg, max(offset, base) - base,
-                                    min(end, seg_end) - base))
+                                    min(end, seg_end) - base, tables(seg)))
         base = seg_end
         if base >= end:
             break
@@ -119,6 +149,7 @@ class View:
         self._release = release
         self._is_open = is_open
         self._closed = False
+        self._tables: dict[int, tuple[int, ...]] = {}
 
     def __enter__(self) -> "View":
         return self
@@ -237,4 +268,36 @@ class View:
         every chunk verified; ChecksumMismatch on damage.
         """
         self._check()
-        return read_record(self._store.file, self._store.block_size, rec, offset, length)
+        return read_record(self._store.file, self._store.block_size, rec, offset, length,
+                           self.crcs)
+
+    def crcs(self, ref: DataRef) -> Sequence[int]:
+        """
+        C{ref}'s CRC32C table: its own, or (an empty C{ref.crcs} of a
+        body in extents, format 2.2) its CRC entry's as of this view,
+        remembered for the view's next reads (a GET reads a large object
+        in many calls). ChecksumMismatch if the entry is missing: this
+        state does not hold that body.
+        """
+        if ref.crcs or ref.inline is not None or not ref.extents:
+            return ref.crcs
+        start = ref.extents[0].start
+        table = self._tables.get(start)
+        if table is None:
+            v = btree.get(self._load, self._root, crc_key(start))
+            if v is None:
+                raise ChecksumMismatch("data at block %d has no CRC table" % start)
+            table = decode_crcs(self._store.value(v), ref)
+            if len(self._tables) >= TABLES_MAX:
+                self._tables.clear()
+            self._tables[start] = table
+        return table
+
+    def filled(self, ref: DataRef) -> DataRef:
+        """
+        C{ref} with its CRC table in C{crcs} (L{crcs}), as the engine API
+        hands data references out.
+        """
+        if ref.crcs or ref.inline is not None or not ref.extents:
+            return ref
+        return replace(ref, crcs=tuple(self.crcs(ref)))

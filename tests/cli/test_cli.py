@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cartridge_d.cli.main import main
+from cartridge_d.engine.constants import VERSION_MAJOR, VERSION_MINOR
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -89,7 +90,7 @@ def test_info_shows_header_fuses_and_counts(cart: str, tmp_path: Path,
     capsys.readouterr()
     code, out, _ = run(capsys, "info", cart)
     assert code == 0
-    assert "2.1" in out
+    assert "%d.%d" % (VERSION_MAJOR, VERSION_MINOR) in out
     assert "acl=record" in out and "versioning=none" in out
     assert "buckets" in out and "objects" in out
     lines = dict(line.split(None, 1) for line in out.splitlines() if line.startswith(("buckets", "objects")))

@@ -43,7 +43,7 @@ def rust_file(path: str, major: int, minor: int) -> None:
 @pytest.mark.parametrize("version,error", [((1, 0), UnsupportedVersion),
                                            ((2, 0), UnsupportedVersion),
                                            ((3, 0), UnsupportedVersion),
-                                           ((2, 2), UnsupportedVersion)])
+                                           ((2, 3), UnsupportedVersion)])
 def test_other_versions_refused_unmodified(cart_path: str, version: tuple[int, int],
                                            error: type) -> None:
     """

@@ -44,10 +44,12 @@ GOLDEN = [
      "776e6572027631010c436f6e74656e742d547970650a746578742f706c61696e01016101620105435243"
      "3332084141414141413d3d0361636c0373736501841a2d689ad86bd1611447453c22c6fc01b960018080"
      "04efbeadde"),
-    (ObjectRecord("b", "k", 204_096, "f" * 32 + "-2", 2**40, segments=(_ONE, _TWO)),
+    # format 2.2: the four-chunk segment is kind 3, its table in a CRC entry
+    (ObjectRecord("b", "k", 204_096, "f" * 32 + "-2", 2**40,
+                  segments=(_ONE, replace(_TWO, crcs=()))),
      "10c0ba0c8080808080202266666666666666666666666666666666666666666666666666666666666666"
-     "662d320002802001841a2d689ad86bd1611447453c22c6fc01b96001808004efbeaddec09a0c01b8a9f7"
-     "15dbb64fd5c56e7783c6820a6102070384072f80800401000000020000000300000004000000"),
+     "662d320002802001841a2d689ad86bd1611447453c22c6fc01b96001808004efbeaddec09a0c03b8a9f7"
+     "15dbb64fd5c56e7783c6820a6102070384072f808004"),
     (ObjectRecord("b", "k", 4, _INLINE.md5.hex(), 0, owner="o", segments=(_INLINE,)),
      "580400016f0274696e79"),
     (ObjectRecord("b", "k", 0, "", 9, version_id="v2", delete_marker=True),
@@ -63,6 +65,23 @@ def test_record_encoding_is_unchanged(rec: ObjectRecord, encoded: str) -> None:
     """
     assert encode_object(rec).hex() == encoded
     assert decode_object("b", "k", bytes.fromhex(encoded)) == rec
+
+
+#: The 2.1 encoding of GOLDEN's two-segment record: the four-chunk segment
+#: is kind 1 and carries its table.
+_GOLDEN_21 = (
+    "10c0ba0c8080808080202266666666666666666666666666666666666666666666666666666666666666"
+    "662d320002802001841a2d689ad86bd1611447453c22c6fc01b96001808004efbeaddec09a0c01b8a9f7"
+    "15dbb64fd5c56e7783c6820a6102070384072f80800401000000020000000300000004000000")
+
+
+def test_record_encoded_by_21_still_decodes() -> None:
+    """
+    A 2.1 record whose segment carries a table of several CRCs (the form
+    2.2 keeps apart) still decodes, table included.
+    """
+    rec = decode_object("b", "k", bytes.fromhex(_GOLDEN_21))
+    assert rec.segments == (_ONE, _TWO)
 
 
 def test_record_owner_that_is_not_utf8_still_refuses() -> None:

@@ -24,6 +24,7 @@ from cartridge_d.engine.codec import (
     encode_dataref,
     encode_key,
     encode_object,
+    table_apart,
 )
 from cartridge_d.engine.freelist import FreeListRun, decode_run, encode_run
 from cartridge_d.engine.freemap import FreeMap
@@ -67,9 +68,11 @@ objects = st.builds(
 @given(objects)
 def test_object_record_round_trip(rec: ObjectRecord) -> None:
     """
-    Every field of an object record survives encoding.
+    Every field of an object record survives encoding, but a CRC table
+    of more than one CRC, which format 2.2 keeps in a CRC entry.
     """
-    assert decode_object(rec.bucket, rec.key, encode_object(rec)) == rec
+    segs = tuple(replace(s, crcs=()) if table_apart(s) else s for s in rec.segments)
+    assert decode_object(rec.bucket, rec.key, encode_object(rec)) == replace(rec, segments=segs)
 
 
 @settings(deadline=None, max_examples=50)
