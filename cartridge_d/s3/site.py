@@ -51,16 +51,6 @@ IDLE_TIMEOUT = 60
 #: Largest response write offered to the socket at once (see S3Channel.write).
 DIRECT_SEND_LIMIT = 256 * 1024
 
-#: Request header names, exactly as sent, that Twisted has accepted in a
-#: line choosing no body framing (see L{S3Channel.headerReceived}); it
-#: stops growing at L{_PLAIN_NAMES_SIZE}, so odd names cannot grow it
-#: without bound.
-_PLAIN_NAMES: set[bytes] = set()
-_PLAIN_NAMES_SIZE = 512
-
-#: Headers that choose how a body is framed: always Twisted's path.
-_FRAMING = frozenset({b"content-length", b"transfer-encoding"})
-
 
 class S3Request(http.Request):
     """
@@ -212,38 +202,6 @@ class S3Channel(http.HTTPChannel):
                 data = data[sent:]
         if data:
             transport.write(data)
-
-    def headerReceived(self, line: bytes) -> bool:
-        """
-        Store one header line, skipping Twisted's checks for a name it has
-        already accepted on this server.
-
-        Twisted's own C{headerReceived} checks and canonicalises the name,
-        checks the value, and looks for C{Content-Length} and
-        C{Transfer-Encoding}, for every line of every request: about 5%
-        of a small GET.  Clients send the same dozen names all day.  A
-        name is remembered (see L{_PLAIN_NAMES}) once Twisted has taken a
-        line with it that chose no body framing, so what it checks of the
-        name is known to pass; a later line with that name and a value
-        free of the bytes Twisted 26 refuses (NUL, CR, LF) is stored
-        directly, as Twisted stores it (C{Headers.addRawHeader}, which
-        folds the case), and counted against C{maxHeaders}.  Any other
-        line takes Twisted's path, so every refusal stays Twisted's.
-        """
-        name, colon, value = line.partition(b":")
-        if name in _PLAIN_NAMES:
-            value = value.strip(b" \t")
-            if b"\0" not in value and b"\r" not in value and b"\n" not in value:
-                self.requests[-1].requestHeaders.addRawHeader(name, value)
-                self._receivedHeaderCount += 1
-                if self._receivedHeaderCount > self.maxHeaders:
-                    self._respondToBadRequestAndDisconnect()
-                    return False
-                return True
-        ok: bool = super().headerReceived(line)
-        if ok and colon and name.lower() not in _FRAMING and len(_PLAIN_NAMES) < _PLAIN_NAMES_SIZE:
-            _PLAIN_NAMES.add(name)
-        return ok
 
     _host: Any = None
 
