@@ -296,18 +296,19 @@ def _payload_mode(value: str | None) -> str:
     )
 
 
+def _component(part: str) -> tuple[str, str]:
+    name, eq, val = part.strip().partition("=")
+    if not eq:
+        raise AuthError(
+            "AuthorizationHeaderMalformed",
+            "The authorization header is malformed; the authorization component "
+            f"\"{part.strip()}\" is malformed.",
+        )
+    return name.strip(), val.strip()
+
+
 def _parse_components(parts: list[str]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for part in parts:
-        name, eq, val = part.strip().partition("=")
-        if not eq:
-            raise AuthError(
-                "AuthorizationHeaderMalformed",
-                "The authorization header is malformed; the authorization component "
-                f"\"{part.strip()}\" is malformed.",
-            )
-        fields[name.strip()] = val.strip()
-    return fields
+    return dict(_component(part) for part in parts)
 
 
 @lru_cache(maxsize=256)
@@ -326,7 +327,8 @@ def _parse_authorization(value: str) -> dict[str, str]:
     leading, comma, last = rest.rpartition(",")
     if comma:
         fields = dict(_leading_components(leading))
-        fields.update(_parse_components([last]))
+        name, val = _component(last)
+        fields[name] = val
     else:
         fields = _parse_components([rest])
     for needed in ("Credential", "SignedHeaders", "Signature"):

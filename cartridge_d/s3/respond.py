@@ -39,6 +39,13 @@ def _date_line(second: int) -> bytes:
     return b"Date: " + formatdate(second, usegmt=True).encode("ascii") + b"\r\n"
 
 
+#: C{"Name: "} as written, by header name: a response writes the same
+#: few names every time.  Bounded by L{_PREFIX_CACHE_SIZE}, since user
+#: metadata names come from clients.
+_PREFIXES: dict[str, str] = {}
+_PREFIX_CACHE_SIZE = 512
+
+
 def header_text(name: str, value: str) -> str:
     """
     One response header line, as text: C{x-amz-*} names in lower case as
@@ -47,11 +54,14 @@ def header_text(name: str, value: str) -> str:
     lines are encoded together, as ISO-8859-1 (stored metadata goes back
     byte for byte).
     """
-    if name[:6].lower() == "x-amz-":
-        name = name.lower()
+    prefix = _PREFIXES.get(name)
+    if prefix is None:
+        prefix = (name.lower() if name[:6].lower() == "x-amz-" else name) + ": "
+        if len(_PREFIXES) < _PREFIX_CACHE_SIZE:
+            _PREFIXES[name] = prefix
     if "\r" in value or "\n" in value:
         value = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    return name + ": " + value + "\r\n"
+    return prefix + value + "\r\n"
 
 
 def start(request: Any, status: int, headers: tuple[tuple[str, str], ...], request_id: str,
