@@ -10,9 +10,9 @@ import random
 
 import pytest
 
-from cartridge_d.engine import Cartridge, Closed, check
+from cartridge_d.engine import Cartridge, Closed, DataRef, check
 from engine_faults import FaultyFile, PowerLoss
-from engine_helpers import body, make_bucket, put, store
+from engine_helpers import body, make_bucket, put, record, store
 
 KEYS = 25
 
@@ -29,7 +29,7 @@ def run_until_power_loss(seed: int) -> tuple[bytes, dict[str, bytes], dict[str, 
     model: dict[str, bytes] = {}
     inflight: dict[str, bytes | None] = {}
     f.arm(rng.randrange(3, 300))
-    detached = []
+    detached: list[tuple[DataRef, bytes]] = []
     try:
         for _ in range(300):
             r = rng.random()
@@ -50,12 +50,20 @@ def run_until_power_loss(seed: int) -> tuple[bytes, dict[str, bytes], dict[str, 
                     c.snapshot_create("s%d" % rng.randrange(1000))
             elif r < 0.87:
                 c.vacuum()
-            elif r < 0.95:
-                ref = store(c, rng.randbytes(50_000))
+            elif r < 0.93:
+                data = rng.randbytes(rng.choice([50_000, 100_000]))
+                ref = store(c, data)
                 c.keep_detached(ref, b"tag")
-                detached.append(ref)
+                detached.append((ref, data))
+            elif r < 0.96 and detached:
+                c.release_detached(detached.pop()[0])
             elif detached:
-                c.release_detached(detached.pop())
+                # a Complete: the parts' CRC entries (format 2.2) pass to the record
+                take, detached = detached[:3], detached[3:]
+                data = b"".join(d for _, d in take)
+                inflight = {key: data}
+                c.put_object(record("b", key, *(ref for ref, _ in take)))
+                model[key] = data
             inflight = {}
     except (PowerLoss, Closed):
         pass
