@@ -303,3 +303,40 @@ def test_memory_cartridge_has_the_engine_shape() -> None:
     for name in ("put_bucket", "delete_bucket", "get_bucket", "list_buckets", "writer",
                  "put_object", "delete_object", "commit", "view"):
         assert callable(getattr(fake, name))
+
+
+def test_copy_of_a_record_as_read(cart: Any) -> None:
+    """
+    A record as a view returns it (a body of several checksum chunks, whose
+    segments may leave their CRC table to the engine) can be copied by
+    reusing its segments, the copy reads back whole after the source is
+    gone, and its segments cannot be reused once the copy is gone too.
+    """
+    data = bytes(i % 253 for i in range(200_000))
+    put(cart, "src", data)
+    with cart.view() as v:
+        src = v.get_object("bkt", "src")
+    cart.put_object(replace(src, key="copy"))
+    cart.delete_object("bkt", "src")
+    with cart.view() as v:
+        copy = v.get_object("bkt", "copy")
+        assert v.read(copy, 0, copy.size) == data
+        assert v.read(copy, 65_530, 70_000) == data[65_530:135_530]
+    cart.delete_object("bkt", "copy")
+    with pytest.raises(errors.NoSuchData):
+        cart.put_object(replace(src, key="again"))
+
+
+def test_listed_part_completes(cart: Any) -> None:
+    """
+    A kept part of several checksum chunks is listed equal to the kept
+    reference, and the listed reference completes into a readable object.
+    """
+    data = bytes(i % 241 for i in range(150_000))
+    ref = body(cart, data, len(data))
+    cart.keep_detached(ref, b"up")
+    (listed,) = [r for tag, r in cart.list_detached() if tag == b"up"]
+    assert listed == ref
+    cart.put_object(record("done", listed))
+    assert read_all(cart, "bkt", "done") == data
+    assert cart.list_detached() == []
