@@ -10,7 +10,7 @@ Why batches: twisted.logger's text observer formats a timestamp, the
 system and the event, then writes and flushes its file, for every event;
 profiles of 16 clients doing 4 KiB GETs showed that as 7-12% of the
 reactor thread, more than the signature check.  So the lines of the
-requests that finish within L{MAX_DELAY} of the first waiting one go out
+requests that finish within C{max_delay} of the first waiting one go out
 as one event (or as soon as L{MAX_BATCH} lines are waiting): its
 C{access} text is the lines joined by newlines (the text observer
 indents the lines after the first with a tab; they share the event's
@@ -20,10 +20,11 @@ duration, so the delay changes no figure in it.  L{AccessLog.flush}
 sends what is waiting at once; the site calls it when it stops, so a
 clean stop loses no line.
 
-Why a delay rather than the end of the reactor turn (as before): under
-16 busy connections a turn ends only one to three requests, so an event
-per turn still cost about 3% of a small request's CPU (py-spy of the
-daemon, docs/perf-small4.md); 50 ms gathers up to L{MAX_BATCH} lines.
+C{max_delay} 0 means the end of the reactor turn.  The site waits
+L{MAX_DELAY}: under 16 busy connections a turn ends only one to three
+requests, so an event per turn still cost about 3% of a small request's
+CPU (py-spy of the daemon, docs/perf-small4.md); 50 ms gathers up to
+L{MAX_BATCH} lines.
 
 test-case-name: tests.s3.test_s3_site
 """
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 #: Lines waiting before a batch goes out without waiting for L{MAX_DELAY}.
 MAX_BATCH = 64
 
-#: Seconds a line may wait for others to share its event.
+#: Seconds a line of the site's log may wait for others to share its event.
 MAX_DELAY = 0.05
 
 
@@ -86,7 +87,7 @@ class AccessLog:
     """
 
     def __init__(
-        self, log: Logger, clock: Clock, max_batch: int = MAX_BATCH, max_delay: float = MAX_DELAY
+        self, log: Logger, clock: Clock, max_batch: int = MAX_BATCH, max_delay: float = 0.0
     ) -> None:
         self._log = log
         self._clock = clock
@@ -97,8 +98,8 @@ class AccessLog:
 
     def record(self, entry: AccessRecord) -> None:
         """
-        Log C{entry} within L{MAX_DELAY}, with the others that end
-        meanwhile.
+        Log C{entry} within C{max_delay} (at the end of this reactor
+        turn if 0), with the others that end meanwhile.
         """
         self._waiting.append(entry)
         if len(self._waiting) >= self._max_batch:

@@ -39,7 +39,7 @@ from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 
 from cartridge_d.auth.credentials import CredentialStore
-from cartridge_d.s3.accesslog import AccessLog
+from cartridge_d.s3.accesslog import MAX_DELAY, AccessLog
 from cartridge_d.s3.call import App, Clock
 from cartridge_d.s3.errors import render_error, s3_error
 from cartridge_d.s3.exchange import Exchange, new_request_id
@@ -360,5 +360,6 @@ def make_site(
     @param timeout: idle seconds before a client is disconnected.
     """
     log = log or Logger("cartridge_d.s3")
-    app = App(store, credentials, region, domain, clock, log, AccessLog(log, clock))
+    access = AccessLog(log, clock, max_delay=MAX_DELAY)
+    app = App(store, credentials, region, domain, clock, log, access)
     return S3Site(app, timeout=timeout)
