@@ -10,9 +10,18 @@ over a dozen arenas, each holding its own spare megabytes.  Measured on
 the daemon (4 parallel GETs of 64 MiB objects, three rounds, boto3, same
 machine, 2026-11-25): peak RSS (VmHWM) 92-106 MiB with glibc's default,
 74 MiB with at most two arenas, at the same GET throughput (about
-480 MB/s either way).  A lower mmap threshold also kept RSS down (73 MiB)
-but halved GET throughput (283 MB/s: a fresh mapping and page faults for
-every slice), so it is not used.
+480 MB/s either way).  One arena for every thread does better still once
+earlier bursts have left holes: the reactor's PUT slices and the pool's
+GET slices then reuse the same free space instead of each arena keeping
+its own (docs/perf-rss.md: the large runs after a multipart group peaked
+about 2 MiB lower, at no cost in CPU per MiB).  Almost everything the pool
+does holds the GIL, so the threads seldom wait for the arena's lock.
+
+A lower mmap threshold (every slice a fresh mapping) also keeps RSS down,
+but costs GET 60-70% more CPU per MiB in page faults (perf-rss.md), so it
+is not used.  glibc's dynamic threshold needs no fixing here: the first
+freed slice raises it to just above 1 MiB, and nothing larger is ever
+mapped and freed again, so it stays there.
 
 The cap is set once, before any pool thread starts; an administrator's
 C{MALLOC_ARENA_MAX} in the environment wins.  Where malloc is not glibc's
@@ -24,9 +33,10 @@ free top of the heap goes back to the system on its own: after a burst
 still in use stay resident.  L{trim_heap} (C{malloc_trim(0)}, which gives
 back every free page of every arena) runs on a timer (L{TRIM_INTERVAL}),
 so a daemon that has gone quiet returns what its last burst left (in
-tests/e2e/test_daemon_memory.py, 30 MiB of 52 freed in holes).  A trim
-costs a few milliseconds at most, and the pages it returns are faulted
-back in only if they are used again.
+tests/e2e/test_daemon_memory.py, 30 MiB of 52 freed in holes), and the
+next burst starts from what the daemon really holds.  A trim costs
+0.04 ms on a quiet heap and 0.4 ms after 20 MiB of churn, and the pages it
+returns are faulted back in only if they are used again.
 """
 
 from __future__ import annotations
@@ -38,11 +48,14 @@ from functools import lru_cache
 #: glibc's C{mallopt} parameter number for the arena cap (malloc.h).
 M_ARENA_MAX = -8
 
-#: Arenas allowed: the reactor thread's and one shared by the pool.
-ARENAS = 2
+#: Arenas allowed: one, shared by the reactor and the pool.
+ARENAS = 1
 
-#: Seconds between two L{trim_heap} calls of the running daemon.
-TRIM_INTERVAL = 5.0
+#: Seconds between two L{trim_heap} calls of the running daemon: often
+#: enough that back-to-back bursts mostly start from a trimmed heap (at
+#: 5 s the large runs after a multipart group peaked about 2 MiB higher,
+#: docs/perf-rss.md), while a quiet daemon's trim costs 0.04 ms.
+TRIM_INTERVAL = 1.0
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from cartridge_d.service.memory import cap_malloc_arenas
+from cartridge_d.service.memory import TRIM_INTERVAL, cap_malloc_arenas
 from harness import Daemon
 
 #: Peak RSS allowed while four 64 MiB objects stream out at once (the
@@ -21,12 +23,16 @@ from harness import Daemon
 PEAK_LIMIT_KIB = 90 * 1024
 
 
-def _peak_kib(pid: int) -> int:
+def _status_kib(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise AssertionError("no VmHWM in /proc status")
+    raise AssertionError(f"no {field} in /proc status")
+
+
+def _peak_kib(pid: int) -> int:
+    return _status_kib(pid, "VmHWM")
 
 
 def test_parallel_large_gets_keep_peak_memory_bounded(tmp_path: Path) -> None:
@@ -57,6 +63,51 @@ def test_parallel_large_gets_keep_peak_memory_bounded(tmp_path: Path) -> None:
         assert _peak_kib(d.proc.pid) < PEAK_LIMIT_KIB
     finally:
         assert d.stop() == 0, d.log()
+
+
+def test_memory_goes_back_after_a_burst_of_parallel_uploads(tmp_path: Path) -> None:
+    """
+    After four clients have uploaded and downloaded 64 MiB objects at once,
+    twice, the quiet daemon's resident size falls back to within 8 MiB of
+    what it was after a single upload and download of the same size: a
+    burst does not leave the daemon holding its buffers' memory.
+    """
+    d = Daemon(tmp_path).start()
+    try:
+        assert d.proc is not None
+        pid = d.proc.pid
+        s3 = d.boto3()
+        s3.create_bucket(Bucket="burst")
+        body = os.urandom(1 << 20) * 64
+
+        def put_get(key: str) -> bool:
+            s3.put_object(Bucket="burst", Key=key, Body=body)
+            got = s3.get_object(Bucket="burst", Key=key)["Body"].read()
+            return hashlib.md5(got).digest() == hashlib.md5(body).digest()
+
+        assert put_get("warm")
+        quiet = min(_rss_readings(pid, 6))
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")  # VmHWM starts again from the current RSS
+        with ThreadPoolExecutor(4) as ex:
+            for burst in range(2):
+                assert all(ex.map(put_get, [f"b{burst}-{i}" for i in range(4)]))
+        ceiling = quiet + 8 * 1024
+        assert _peak_kib(pid) > ceiling, "the burst did not raise the peak"
+        after = next((kib for kib in _rss_readings(pid, 40) if kib <= ceiling), None)
+        assert after is not None, (quiet, _status_kib(pid, "VmRSS"))
+    finally:
+        assert d.stop() == 0, d.log()
+
+
+def _rss_readings(pid: int, count: int) -> Iterator[int]:
+    """
+    The daemon's RSS in KiB, C{count} times, half a trim interval apart
+    (so a few readings span at least one trim).
+    """
+    for _ in range(count):
+        time.sleep(TRIM_INTERVAL / 2)
+        yield _status_kib(pid, "VmRSS")
 
 
 def test_arena_cap_leaves_an_administrators_setting_alone(monkeypatch: pytest.MonkeyPatch) -> None:
