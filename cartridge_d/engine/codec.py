@@ -153,10 +153,28 @@ def _put_body(out: Writer, ref: DataRef, apart: bool = True) -> None:
         out.blob(ref.inline)
         return
     if apart and table_apart(ref):
-        out.raw(_extents_head(ref, _APART_BYTE) + varint(ref.chunk_size))
+        out.raw(_extents_head(ref, _APART_BYTE) + _shared_varint(ref.chunk_size))
         return
     out.raw(_extents_head(ref))
-    out.raw(varint(ref.chunk_size) + encode_crcs(ref))
+    out.raw(_shared_varint(ref.chunk_size) + encode_crcs(ref))
+
+
+#: L{varint} of the numbers the parts of one upload share: their size,
+#: block counts and chunk size. A Complete encodes each part twice (its
+#: record segment, and the check against its detached entry), and a
+#: varint of 2-4 bytes costs about 0.4 us where a cache hit costs 0.1;
+#: extent starts, which never repeat, are not cached.
+_shared_varint = functools.lru_cache(maxsize=256)(varint)
+
+
+def _apart_ref(ref: DataRef) -> bytes:
+    """
+    A whole kind 3 data reference (size, kind, MD5, extents, chunk size;
+    its table is in the CRC entry): a multipart record's segment, and
+    what a part's detached entry holds after its owner tag.
+    """
+    return b"".join((_shared_varint(ref.size), _extents_head(ref, _APART_BYTE),
+                     _shared_varint(ref.chunk_size)))
 
 
 def _extents_head(ref: DataRef, kind: bytes = _EXTENTS_BYTE) -> bytes:
@@ -167,9 +185,9 @@ def _extents_head(ref: DataRef, kind: bytes = _EXTENTS_BYTE) -> bytes:
     ext = ref.extents
     if len(ext) == 1:
         e = ext[0]
-        return b"".join((kind, ref.md5, b"\x01", varint(e.start), varint(e.count)))
+        return b"".join((kind, ref.md5, b"\x01", varint(e.start), _shared_varint(e.count)))
     return b"".join((kind, ref.md5, varint(len(ext)),
-                     *(varint(e.start) + varint(e.count) for e in ext)))
+                     *(varint(e.start) + _shared_varint(e.count) for e in ext)))
 
 
 def encode_crcs(ref: DataRef) -> bytes:
@@ -239,6 +257,9 @@ def _get_body(inp: Reader, size: int) -> DataRef:
 
 
 def _put_dataref(out: Writer, ref: DataRef, apart: bool = True) -> None:
+    if apart and table_apart(ref) and len(ref.md5) == 16:
+        out.parts.append(_apart_ref(ref))  # a multipart record's segment
+        return
     out.uint(ref.size)
     _put_body(out, ref, apart)
 
@@ -431,13 +452,13 @@ def detached_match(data: bytes, ref: DataRef) -> tuple[int, bytes | None] | None
     birth = inp.uint()
     tag_len = inp.uint()
     pos = inp.pos + tag_len
-    size = varint(ref.size)
+    size = _shared_varint(ref.size)
     if not table_apart(ref):
         return (birth, None) if data.startswith(size + _extents_head(ref), pos) else None
-    head = size + _extents_head(ref, _APART_BYTE) + varint(ref.chunk_size)
+    head = _apart_ref(ref)
     if len(data) == pos + len(head) and data.startswith(head, pos):
         return birth, None
-    head = size + _extents_head(ref) + varint(ref.chunk_size)
+    head = size + _extents_head(ref) + _shared_varint(ref.chunk_size)
     if len(data) == pos + len(head) + 4 * chunk_count(ref) and data.startswith(head, pos):
         return birth, data[pos + len(head):]
     return None

@@ -186,12 +186,15 @@ def choose_parts(upload: Upload, listed: Sequence[PartSpec]) -> list[PartInfo]:
     chosen: list[PartInfo] = []
     for spec in listed:
         part = stored.get(spec.part_number)
-        if part is None or spec.etag.strip().strip('"').lower() != part.etag:
+        # a listed ETag equal to the stored one needs no normalizing
+        if part is None or (spec.etag != part.etag
+                            and spec.etag.strip().strip('"').lower() != part.etag):
             raise _invalid_part(upload_id, spec)
-        known = dict(part.checksums)
-        for algorithm, value in spec.checksums:
-            if algorithm in known and known[algorithm] != value.strip():
-                raise _invalid_part(upload_id, spec)
+        if spec.checksums:
+            known = dict(part.checksums)
+            for algorithm, value in spec.checksums:
+                if algorithm in known and known[algorithm] != value.strip():
+                    raise _invalid_part(upload_id, spec)
         chosen.append(part)
     for spec, part in zip(listed[:-1], chosen):
         if part.size < MIN_PART_SIZE:
