@@ -119,17 +119,18 @@ def attach_many(tx: "Txn", refs: tuple[DataRef, ...]) -> None:
         if any(old is not None for old in olds):
             tx.changed = True
         puts: list[tuple[Key, Value | None]] = []
+        value = tx.store.value
         for start, old in zip(starts, olds):
             ref = detached[start]
             if old is None:
                 live.append(ref)
                 continue
-            match = detached_match(tx.store.value(old), ref)
+            match = detached_match(value(old), ref)
             if match is None:
                 raise NoSuchData("reference does not match its detached data")
             birth, table = match
-            puts += [(extent_key(e.start), encode_extent(e.count, birth, 1))
-                     for e in ref.extents]
+            for e in ref.extents:
+                puts.append((extent_key(e.start), encode_extent(e.count, birth, 1)))
             if table is not None:  # a 2.1 part: its table moves out now
                 puts.append((crc_key(start), table))
                 tx.wrote_crcs = True
