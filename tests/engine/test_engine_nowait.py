@@ -6,7 +6,9 @@ ordinary views.
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import mmap
 import os
 import time
 
@@ -17,29 +19,55 @@ from cartridge_d.engine import nowait
 from engine_faults import FaultyFile
 from engine_helpers import body, make_bucket, put
 
+libc = ctypes.CDLL(None, use_errno=True)
+
 needs_nowait = pytest.mark.skipif(not hasattr(os, "RWF_NOWAIT"), reason="no RWF_NOWAIT here")
 
 
 def _evict(path: str) -> bool:
     """
-    Drop the file's pages from the kernel's page cache; True if a nowait
-    read of its first page now refuses (the drop took effect). Under load
-    the kernel may keep pages a first POSIX_FADV_DONTNEED asked it to
-    drop, so it is asked again, a bounded number of times (about 2 s).
+    Drop the file's pages from the kernel's page cache; True if none of
+    them is resident any more (a test that expects a lookup or a body
+    read to block needs the catalog's pages and the body's out, not only
+    the first). Residency is asked of mincore(2): a probe by nowait read
+    would itself start readahead and bring the pages back. Under load
+    the kernel may keep pages a POSIX_FADV_DONTNEED asked it to drop
+    (pages still in another CPU's LRU batch), so it is asked again, a
+    bounded number of times (about 2 s).
     """
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
         for _ in range(100):
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            try:
-                os.preadv(fd, [bytearray(4096)], 0, os.RWF_NOWAIT)
-            except BlockingIOError:
+            if not _resident_pages(fd):
                 return True
             time.sleep(0.02)
         return False
     finally:
         os.close(fd)
+
+
+def _resident_pages(fd: int) -> int:
+    """
+    How many of the file's pages are in the page cache (mincore(2) on a
+    mapping of it; mapping a file reads none of it).
+    """
+    size = os.fstat(fd).st_size
+    pages = -(-size // mmap.PAGESIZE)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+    if addr in (None, ctypes.c_void_p(-1).value):
+        raise OSError(ctypes.get_errno(), "mmap")
+    try:
+        vec = (ctypes.c_ubyte * pages)()
+        if libc.mincore(ctypes.c_void_p(addr), ctypes.c_size_t(size), vec) != 0:
+            raise OSError(ctypes.get_errno(), "mincore")
+        return sum(v & 1 for v in vec)
+    finally:
+        libc.munmap(ctypes.c_void_p(addr), ctypes.c_size_t(size))
 
 
 def _nowait_body(cart: Cartridge, key: str) -> bytes:
