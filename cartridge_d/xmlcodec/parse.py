@@ -233,16 +233,10 @@ def parse_complete_multipart_upload(body: bytes) -> tuple[CompletedPart, ...]:
     # the parts are picked out in C, and each distinct tag is split once
     for part in root.iterchildren("{*}Part"):
         fields = child_texts(part, names)
-        number_text = fields.get("PartNumber")
-        etag = fields.get("ETag")
-        if number_text is None or etag is None:
-            _required(fields, part, "PartNumber")
-            _required(fields, part, "ETag")
-        assert number_text is not None and etag is not None
-        number_text = number_text.strip()
+        number_text = _required(fields, part, "PartNumber").strip()
         if not number_text.isdigit():
             raise MalformedXML(f"PartNumber {number_text!r} is not a number")
-        etag = etag.strip()
+        etag = _required(fields, part, "ETag").strip()
         if len(etag) >= 2 and etag[0] == '"' and etag[-1] == '"':
             etag = etag[1:-1]
         # only a part with more children than these two can list checksums
