@@ -153,7 +153,7 @@ def _put_body(out: Writer, ref: DataRef, apart: bool = True) -> None:
         out.blob(ref.inline)
         return
     if apart and table_apart(ref):
-        out.raw(_extents_head(ref, _APART_BYTE) + _shared_varint(ref.chunk_size))
+        out.raw(_apart_body(ref))
         return
     out.raw(_extents_head(ref))
     out.raw(_shared_varint(ref.chunk_size) + encode_crcs(ref))
@@ -167,14 +167,20 @@ def _put_body(out: Writer, ref: DataRef, apart: bool = True) -> None:
 _shared_varint = functools.lru_cache(maxsize=256)(varint)
 
 
+def _apart_body(ref: DataRef) -> bytes:
+    """
+    A kind 3 data reference after its size (kind, MD5, extents, chunk
+    size; its table is in the CRC entry).
+    """
+    return _extents_head(ref, _APART_BYTE) + _shared_varint(ref.chunk_size)
+
+
 def _apart_ref(ref: DataRef) -> bytes:
     """
-    A whole kind 3 data reference (size, kind, MD5, extents, chunk size;
-    its table is in the CRC entry): a multipart record's segment, and
-    what a part's detached entry holds after its owner tag.
+    A whole kind 3 data reference, size first: a multipart record's
+    segment, and what a part's detached entry holds after its owner tag.
     """
-    return b"".join((_shared_varint(ref.size), _extents_head(ref, _APART_BYTE),
-                     _shared_varint(ref.chunk_size)))
+    return _shared_varint(ref.size) + _apart_body(ref)
 
 
 def _extents_head(ref: DataRef, kind: bytes = _EXTENTS_BYTE) -> bytes:
