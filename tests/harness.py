@@ -65,6 +65,42 @@ def listening_ports(logfile: Path, offset: int, count: int, timeout: float,
         time.sleep(0.05)
 
 
+def catches(pid: int, signum: int) -> bool:
+    """
+    Whether process C{pid} has a handler installed for C{signum}, from the
+    SigCgt mask in /proc/<pid>/status.
+    """
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    except FileNotFoundError:
+        pass
+    return False
+
+
+def wait_catches(proc: subprocess.Popen[Any], signum: int, timeout: float) -> None:
+    """
+    Wait until C{proc} handles C{signum} itself.
+
+    twistd starts the services, and with them the listeners whose log
+    lines L{listening_ports} reads, before C{reactor.run()}, and the reactor
+    installs its SIGTERM handler only in the "during startup" phase of
+    run(). A SIGTERM sent in between kills the process by the default
+    action (exit status -15) instead of a clean stop (docs/flaky.md).
+
+    @raise RuntimeError: if the process died or the time ran out.
+    """
+    deadline = time.monotonic() + timeout
+    while not catches(proc.pid, signum):
+        if proc.poll() is not None:
+            raise RuntimeError(f"daemon exited early with {proc.returncode}")
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"no handler for signal {signum} after {timeout}s")
+        time.sleep(0.01)
+
+
 @dataclass
 class Keys:
     """
@@ -119,7 +155,8 @@ class Daemon:
         """
         Start the daemon on plain TCP port 0 (plus any --listen in the extra
         arguments, which may use port 0 too) and wait until every listener
-        is up: C{port} is the plain one, C{ports} all of them in order.
+        is up and the reactor handles SIGTERM: C{port} is the plain one,
+        C{ports} all of them in order.
         """
         offset = self.logfile.stat().st_size if self.logfile.exists() else 0
         env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -132,6 +169,7 @@ class Daemon:
         try:
             self.ports = listening_ports(self.logfile, offset, 1 + self.extra.count("--listen"),
                                          timeout, self.proc)
+            wait_catches(self.proc, signal.SIGTERM, timeout)
         except RuntimeError:
             self.kill()
             raise RuntimeError(f"daemon did not start:\n{self.log()}")
