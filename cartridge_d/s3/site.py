@@ -282,10 +282,29 @@ class S3Channel(http.HTTPChannel):
     def lineLengthExceeded(self, line: bytes) -> None:
         """
         A request line or one header longer than C{MAX_LENGTH} (16 KiB):
-        Twisted's C{LineReceiver} would close without a word, so answer
-        S3's 400 RequestHeaderSectionTooLarge first, then close.  (Past
-        C{totalHeadersSize} over several lines Twisted itself answers a
-        bare 400.)
+        Twisted's C{LineReceiver} would close without a word.
+        """
+        self._header_section_too_large()
+
+    def _respondToBadRequestAndDisconnect(self) -> None:
+        """
+        Twisted's answer to a request it cannot parse: a bare 400 and a
+        close.  When the cause is a header section past
+        C{totalHeadersSize} (16 KiB over several lines; the one place that
+        leaves C{_receivedHeaderSize} above it, in 22.4 and 26 alike), S3
+        answers with its error document, so we do too.  Overriding this
+        rare path instead of C{lineReceived} costs the common request
+        nothing.
+        """
+        if self._receivedHeaderSize > self.totalHeadersSize:
+            self._header_section_too_large()
+        else:
+            super()._respondToBadRequestAndDisconnect()
+
+    def _header_section_too_large(self) -> None:
+        """
+        Answer S3's 400 RequestHeaderSectionTooLarge, then close: the rest
+        of the request cannot be framed.
         """
         request_id = new_request_id()
         body = render_error(

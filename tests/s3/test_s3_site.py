@@ -294,3 +294,36 @@ def test_header_line_too_long_is_answered() -> None:
     assert replies[0].status == 400
     assert b"<Code>RequestHeaderSectionTooLarge</Code>" in replies[0].body
     assert transport.disconnecting
+
+
+def test_header_section_too_large_is_answered() -> None:
+    """
+    Many header lines, each within the line limit but together past the
+    channel's header-section limit (16 KiB), get the same S3 error
+    document as one overlong line, not Twisted's bare 400.
+    """
+    h = S3Harness()
+    channel, transport = h.connect()
+    lines = b"".join(b"x-amz-meta-m%d: %s\r\n" % (i, b"v" * 1000) for i in range(20))
+    channel.dataReceived(b"GET /bkt/k HTTP/1.1\r\nHost: localhost:9000\r\n" + lines + b"\r\n")
+    replies = parse_replies(transport.value())
+    assert len(replies) == 1
+    assert replies[0].status == 400
+    assert b"<Code>RequestHeaderSectionTooLarge</Code>" in replies[0].body
+    assert transport.disconnecting
+
+
+def test_malformed_header_keeps_twisteds_answer() -> None:
+    """
+    A header line without a colon is still refused with a plain 400 and a
+    close (the size override leaves every other parse error to Twisted),
+    and nothing is routed.
+    """
+    h = S3Harness()
+    channel, transport = h.connect()
+    channel.dataReceived(b"GET /bkt/k HTTP/1.1\r\nHost: localhost:9000\r\nno colon here\r\n\r\n")
+    replies = parse_replies(transport.value())
+    assert len(replies) == 1
+    assert replies[0].status == 400
+    assert b"RequestHeaderSectionTooLarge" not in replies[0].body
+    assert transport.disconnecting
