@@ -59,6 +59,7 @@ class S3Request(http.Request):
 
     _exchange: Exchange | None = None
     _ended = False
+    _received = False
 
     def __init__(self, channel: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(channel, *args, **kwargs)
@@ -105,8 +106,11 @@ class S3Request(http.Request):
         self.method, self.uri, self.clientproto = command, path, version
         self.path = path.split(b"?", 1)[0]
         self.args = {}
+        self._received = True
         assert self._exchange is not None
         self._exchange.completed()
+        if self._ended:
+            self._exchange = None
 
     def finish(self) -> None:
         """
@@ -129,10 +133,23 @@ class S3Request(http.Request):
         self._end(reason)
 
     def _end(self, result: Failure | None) -> None:
+        """
+        Tell the exchange the request is over, once; then let go of it as
+        soon as no more body can arrive (the whole body is in, or the
+        connection is gone).
+
+        The request and its exchange refer to each other.  Left as a
+        cycle, every request's objects (about 20: the exchange, its head,
+        its auth result, header objects) wait for the garbage collector,
+        which then runs every few dozen requests and walks them all; cut
+        here, reference counting frees them at once.
+        """
         exchange = self._exchange
         if exchange is not None and not self._ended:
             self._ended = True
             exchange.ended(result)
+            if self._received or result is not None:
+                self._exchange = None
 
 
 def _header_lines(headers: Any) -> list[bytes]:
