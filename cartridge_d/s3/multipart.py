@@ -140,10 +140,7 @@ async def complete_upload(call: Call) -> Response:
     quotes) become the object; on any error the upload stays as it was.
     """
     head = call.head
-    listed = [
-        PartSpec(p.part_number, p.etag, p.checksums)
-        for p in parse_complete_multipart_upload(call.body)
-    ]
+    listed = parse_complete_multipart_upload(call.body, PartSpec)
     record = await call.app.store.complete_upload(
         head.bucket, head.key, upload_id(head), call.owner_id, listed
     )

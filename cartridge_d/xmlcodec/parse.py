@@ -16,7 +16,8 @@ test-case-name: tests.xmlcodec.test_xml_parse
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, overload
 
 from lxml import etree
 
@@ -219,36 +220,89 @@ def parse_delete(body: bytes) -> DeleteRequest:
     return DeleteRequest(tuple(objects), quiet)
 
 
-def parse_complete_multipart_upload(body: bytes) -> tuple[CompletedPart, ...]:
+#: What a Complete's parts are built as: (part number, ETag, checksums).
+_T = TypeVar("_T")
+Checksums = tuple[tuple[str, str], ...]
+
+
+@overload
+def parse_complete_multipart_upload(body: bytes) -> tuple[CompletedPart, ...]: ...
+
+
+@overload
+def parse_complete_multipart_upload(
+    body: bytes, make: Callable[[int, str, Checksums], _T]
+) -> tuple[_T, ...]: ...
+
+
+def parse_complete_multipart_upload(
+    body: bytes, make: Callable[[int, str, Checksums], Any] = CompletedPart
+) -> tuple[Any, ...]:
     """
     The parts listed in a CompleteMultipartUpload body, in document order.
 
     ETags are returned without surrounding quotes (s3cmd sends none, the
     SDKs send them); order and existence are the caller's to check.
+
+    @param make: builds each part from (number, ETag, checksums); the S3
+        layer passes the object store's own part type, so a part of a
+        Complete is built once and not once more as a copy (a frozen
+        dataclass costs about 0.6 us to build, 40 us for 64 parts).
     """
     root = parse_xml(body, "CompleteMultipartUpload")
-    parts: list[CompletedPart] = []
+    parts: list[Any] = []
     names: dict[str, str] = {}
     # "{*}Part" is lxml's filter for a local name in any or no namespace:
     # the parts are picked out in C, and each distinct tag is split once
     for part in root.iterchildren("{*}Part"):
-        fields = child_texts(part, names)
-        number_text = _required(fields, part, "PartNumber").strip()
+        number_text, etag, more = _part_fields(part, names)
+        if number_text is None:
+            raise MalformedXML(f"<{local_name(part)}> lacks <PartNumber>")
+        number_text = number_text.strip()
         if not number_text.isdigit():
             raise MalformedXML(f"PartNumber {number_text!r} is not a number")
-        etag = _required(fields, part, "ETag").strip()
+        if etag is None:
+            raise MalformedXML(f"<{local_name(part)}> lacks <ETag>")
+        etag = etag.strip()
         if len(etag) >= 2 and etag[0] == '"' and etag[-1] == '"':
             etag = etag[1:-1]
-        # only a part with more children than these two can list checksums
-        checksums = () if len(fields) == 2 else tuple(
-            (algorithm, fields[name].strip())
-            for name, algorithm in _CHECKSUM_ALGORITHMS
-            if name in fields
-        )
-        parts.append(CompletedPart(int(number_text), etag, checksums))
+        checksums: Checksums = ()
+        if more:  # only a part with other children can list checksums
+            fields = child_texts(part, names)
+            checksums = tuple(
+                (algorithm, fields[name].strip())
+                for name, algorithm in _CHECKSUM_ALGORITHMS
+                if name in fields
+            )
+        parts.append(make(int(number_text), etag, checksums))
     if not parts:
         raise MalformedXML("no <Part> in CompleteMultipartUpload")
     return tuple(parts)
+
+
+def _part_fields(part: etree._Element, names: dict[str, str]) -> tuple[str | None, str | None, bool]:
+    """
+    The texts of a C{<Part>}'s first C{<PartNumber>} and first C{<ETag>}
+    (None where absent, "" if empty), and whether it has any other child
+    element: what L{child_texts} would give for those two names, without
+    a dict a part (which made the parse of 64 parts about a tenth slower).
+    """
+    number = etag = None
+    more = False
+    for child in part:  # every child: see child_texts
+        tag = child.tag
+        name = names.get(tag)
+        if name is None:
+            name = names[tag] = local_name(child)
+        if name == "PartNumber":
+            if number is None:
+                number = child.text or ""
+        elif name == "ETag":
+            if etag is None:
+                etag = child.text or ""
+        elif name:
+            more = True
+    return number, etag, more
 
 
 def parse_versioning_configuration(body: bytes) -> VersioningRequest:

@@ -111,3 +111,45 @@ def test_first_child_of_a_name_wins_and_comments_are_skipped() -> None:
             b"<ChecksumSHA1> x </ChecksumSHA1><Unknown>y</Unknown></Part>"
             b"</CompleteMultipartUpload>")
     assert parse_complete_multipart_upload(body) == (CompletedPart(3, "a", (("SHA1", "x"),)),)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(PART, max_size=4), st.booleans())
+def test_a_factory_builds_the_same_parts(parts: list[tuple[list[str], str, str]],
+                                         root_ns: bool) -> None:
+    """
+    Given a factory for its parts (the S3 layer passes the object store's
+    part type), the parse builds each part from the number, ETag and
+    checksums it would otherwise give, and refuses the same bodies.
+    """
+    body = _body(parts, root_ns)
+    try:
+        plain = parse_complete_multipart_upload(body)
+    except MalformedXML as e:
+        try:
+            parse_complete_multipart_upload(body, lambda n, t, c: (n, t, c))
+        except MalformedXML as again:
+            assert str(again) == str(e)
+            return
+        raise AssertionError("the factory's parse accepted %r" % body)
+    built = parse_complete_multipart_upload(body, lambda n, t, c: (n, t, c))
+    assert built == tuple((p.part_number, p.etag, p.checksums) for p in plain)
+
+
+def test_a_missing_field_is_named_in_the_refusal() -> None:
+    """
+    A part without PartNumber, or without ETag, is refused naming the
+    missing element (PartNumber first, then whether it is a number, then
+    ETag).
+    """
+    def refusal(inner: str) -> str:
+        body = f"<CompleteMultipartUpload><Part>{inner}</Part></CompleteMultipartUpload>"
+        try:
+            parse_complete_multipart_upload(body.encode())
+        except MalformedXML as e:
+            return str(e)
+        raise AssertionError("accepted %r" % inner)
+
+    assert refusal("<ETag>a</ETag>") == "<Part> lacks <PartNumber>"
+    assert refusal("<PartNumber>x</PartNumber>") == "PartNumber 'x' is not a number"
+    assert refusal("<PartNumber>1</PartNumber>") == "<Part> lacks <ETag>"
