@@ -82,20 +82,28 @@ class NowaitFile:
             or the kernel does not support the flag (the mode is then off).
         """
         buf = bytearray(length)
+        got = self._preadv(buf, offset, length)
+        if got == length:
+            return bytes(buf)  # the usual case: one call read it all
         view = memoryview(buf)
-        got = 0
         while got < length:
-            try:
-                n = os.preadv(self._file.fd, [view[got:]], offset + got, os.RWF_NOWAIT)
-            except BlockingIOError:
-                raise WouldBlock("read of %d bytes at %d is not cached" % (length, offset)) from None
-            except OSError as e:
-                if e.errno not in _REFUSALS:
-                    raise
-                self._mode.refused()
-                raise WouldBlock("RWF_NOWAIT refused: %s" % (e,)) from None
+            n = self._preadv(view[got:], offset + got, length)
             if n == 0:
                 break
             got += n
         view.release()
         return bytes(buf) if got == length else bytes(buf[:got])
+
+    def _preadv(self, buf: bytearray | memoryview, offset: int, length: int) -> int:
+        """
+        One C{preadv(..., RWF_NOWAIT)} into C{buf}: how many bytes it read.
+        """
+        try:
+            return os.preadv(self._file.fd, [buf], offset, os.RWF_NOWAIT)
+        except BlockingIOError:
+            raise WouldBlock("read of %d bytes at %d is not cached" % (length, offset)) from None
+        except OSError as e:
+            if e.errno not in _REFUSALS:
+                raise
+            self._mode.refused()
+            raise WouldBlock("RWF_NOWAIT refused: %s" % (e,)) from None

@@ -10,6 +10,7 @@ test-case-name: tests.engine.test_engine_api
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, Sequence
 
@@ -17,6 +18,7 @@ from crc32c import crc32c
 
 from . import btree
 from .codec import (
+    Key,
     bucket_key,
     crc_key,
     decode_bucket,
@@ -29,6 +31,7 @@ from .codec import (
 from .constants import KIND_BUCKET, KIND_OBJECT, MAX_SEQ
 from .errors import ChecksumMismatch, Closed
 from .txn import object_versions
+from .pages import Value
 from .types import NULL_VERSION, BucketRecord, DataRef, ObjectRecord
 
 if TYPE_CHECKING:
@@ -52,6 +55,74 @@ BUCKET_CACHE_MAX = 4096
 #: At most this many CRC tables a view remembers (L{View.crcs}); a 16 MiB
 #: body's is 1 KiB.
 TABLES_MAX = 256
+
+#: At most this many decoded object records L{RECORDS} keeps (about 1.3
+#: KiB each: the record, its data reference and their strings).
+RECORDS_MAX = 8192
+
+
+class RecordCache:
+    """
+    Decoded object records, by bucket and key, each kept with the catalog
+    leaf value it was decoded from.
+
+    A GET or HEAD of a hot object used to decode its record on every
+    request, which cost about as much as finding it. Leaf values are
+    immutable bytes held by immutable (copy-on-write) nodes, and
+    L{decode_object} is a pure function of bucket, key and value; so a
+    record decoded from the very value object the lookup found (tested
+    with C{is}) is that value's record, in any view of any state of any
+    cartridge, with nothing to invalidate. A key whose value changed
+    simply misses and is decoded again; a value that was read from
+    overflow pages is a new object each time, so it always misses.
+
+    Bounded: at most L{RECORDS_MAX} entries, dropped all at once when
+    full (a cycle over more keys than the bound would defeat an LRU as
+    well, and this costs nothing per hit). An entry keeps its leaf value
+    alive, so L{forget} lets a deleted key's go at once. Safe from any
+    thread: each step is one dict operation.
+    """
+
+    __slots__ = ("_records", "_limit")
+
+    def __init__(self, limit: int = RECORDS_MAX) -> None:
+        self._records: dict[tuple[str, str], tuple[Value, ObjectRecord]] = {}
+        self._limit = limit
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def decoded(self, bucket: str, key: str, value: Value, data: Callable[[Value], bytes]
+                ) -> ObjectRecord:
+        """
+        The record of C{key} in C{bucket} stored as the leaf value
+        C{value}, whose bytes C{data} gives (read only on a miss).
+        """
+        name = (bucket, key)
+        hit = self._records.get(name)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        rec = decode_object(bucket, key, data(value))
+        records = self._records
+        if len(records) >= self._limit:
+            records.clear()
+        records[name] = (value, rec)
+        return rec
+
+    def forget(self, bucket: str, key: str) -> None:
+        """
+        Drop C{key}'s entry, if any (it was deleted: only memory is at
+        stake, never a wrong answer).
+        """
+        self._records.pop((bucket, key), None)
+
+    def clear(self) -> None:
+        self._records.clear()
+
+
+#: The process's record cache: correct across cartridges and states, as
+#: L{RecordCache} explains, so one is enough.
+RECORDS = RecordCache()
 
 
 def read_span(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: int) -> bytes:
@@ -98,12 +169,25 @@ def read_segment(file: "BlockFile", block_size: int, ref: DataRef, lo: int, hi: 
     last = (hi - 1) // c
     start = first * c
     end = min((last + 1) * c, ref.size)
-    raw = read_span(file, block_size, ref, start, end)
+    extents = ref.extents
+    if len(extents) == 1 and extents[0].count * block_size >= end:
+        # One extent (every body up to its writer's first extent, so every
+        # small one): one pread, without read_span's walk over extents.
+        raw = file.pread(end - start, extents[0].start * block_size + start)
+        if len(raw) != end - start:
+            raise ChecksumMismatch("object data is beyond the end of the file")
+    else:
+        raw = read_span(file, block_size, ref, start, end)
+    if first == last:
+        if crc32c(raw) != crcs[first]:
+            raise ChecksumMismatch("data chunk %d at block %d fails its CRC32C"
+                                   % (first, extents[0].start))
+        return raw[lo - start:hi - start]
     mv = memoryview(raw)
     for i in range(first, last + 1):
         if crc32c(mv[(i - first) * c:min((i - first + 1) * c, end - start)]) != crcs[i]:
             raise ChecksumMismatch("data chunk %d at block %d fails its CRC32C"
-                                   % (i, ref.extents[0].start))
+                                   % (i, extents[0].start))
     return raw[lo - start:hi - start]
 
 
@@ -204,17 +288,46 @@ class View:
         the named one, or None.
         """
         self._check()
-        if version_id is not None and version_id != NULL_VERSION:
+        if version_id is None:
+            b, kb = bucket.encode(), key.encode()
+            entry = self._first_at((KIND_OBJECT, b, kb, 0))
+            if entry is None:
+                return None
+            k, v = entry
+            if k[0] != KIND_OBJECT or k[1] != b or k[2] != kb:
+                return None
+            return RECORDS.decoded(bucket, key, v, self._store.value)
+        if version_id != NULL_VERSION:
             seq = seq_for(version_id)
             if seq is None:
                 return None
-            v = btree.get(self._load, self._root, object_key(bucket, key, seq))
-            return None if v is None else decode_object(bucket, key, self._store.value(v))
-        for _k, v in object_versions(self._load, self._root, bucket.encode(), key.encode()):
-            rec = decode_object(bucket, key, self._store.value(v))
-            if version_id is None or rec.version_id == NULL_VERSION:
+            named = btree.get(self._load, self._root, object_key(bucket, key, seq))
+            return None if named is None else decode_object(bucket, key, self._store.value(named))
+        for _k, value in object_versions(self._load, self._root, bucket.encode(), key.encode()):
+            rec = decode_object(bucket, key, self._store.value(value))
+            if rec.version_id == NULL_VERSION:
                 return rec
         return None
+
+    def _first_at(self, start: Key) -> tuple[Key, Value] | None:
+        """
+        The first catalog entry at or after C{start}: one descent to the
+        leaf that would hold it (what L{btree.scan} does before it starts
+        yielding, without a generator and the stack it keeps), and the
+        generic seek only when C{start} sorts after every key of that leaf.
+        """
+        root = self._root
+        if root is None:
+            return None
+        load = self._store.load
+        node = load(root)
+        while not node.leaf:
+            node = load(node.vals[bisect_right(node.keys, start)])
+        keys = node.keys
+        i = bisect_left(keys, start)
+        if i < len(keys):
+            return keys[i], node.vals[i]
+        return btree.seek(self._load, root, start)
 
     def list_objects(self, bucket: str, *, prefix: str = "", start_after: str = "",
                      versions: bool = False, version_id_marker: str = ""
