@@ -23,7 +23,6 @@ test-case-name: tests.engine.test_engine_batch
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from . import btree
@@ -114,11 +113,12 @@ def attach_many(tx: "Txn", refs: tuple[DataRef, ...]) -> None:
             detached[ref.extents[0].start] = ref
     if detached:
         starts = sorted(detached)
-        tx.root, olds = btree.apply_sorted(
-            tx, tx.root, [(detached_key(start), None) for start in starts])
+        tx.root, olds = btree.apply_keys(
+            tx, tx.root, [detached_key(start) for start in starts], [None] * len(starts))
         if any(old is not None for old in olds):
             tx.changed = True
-        puts: list[tuple[Key, Value | None]] = []
+        keys: list[Key] = []
+        values: list[Value | None] = []
         value = tx.store.value
         for start, old in zip(starts, olds):
             ref = detached[start]
@@ -130,15 +130,29 @@ def attach_many(tx: "Txn", refs: tuple[DataRef, ...]) -> None:
                 raise NoSuchData("reference does not match its detached data")
             birth, table = match
             for e in ref.extents:
-                puts.append((extent_key(e.start), encode_extent(e.count, birth, 1)))
+                keys.append(extent_key(e.start))
+                values.append(encode_extent(e.count, birth, 1))
             if table is not None:  # a 2.1 part: its table moves out now
-                puts.append((crc_key(start), table))
+                keys.append(crc_key(start))
+                values.append(table)
                 tx.wrote_crcs = True
-        if puts:
-            puts.sort(key=itemgetter(0))
-            tx.root, _ = btree.apply_sorted(tx, tx.root, puts)
+        if keys:
+            tx.root, _ = btree.apply_keys(tx, tx.root, *_sorted_apart(keys, values))
     for ref in live + again:
         _attach_live(tx, ref)
+
+
+def _sorted_apart(keys: list[Key], values: list[Value | None]
+                  ) -> tuple[list[Key], list[Value | None]]:
+    """
+    C{keys} and C{values} in key order. A Complete's extent keys come in
+    order when each part is one extent (parts go by first block); only a
+    part of several extents or a 2.1 part's CRC entry needs the sort.
+    """
+    if all(a < b for a, b in zip(keys, keys[1:])):
+        return keys, values
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return [keys[i] for i in order], [values[i] for i in order]
 
 
 def _attach_live(tx: "Txn", ref: DataRef) -> None:

@@ -23,7 +23,7 @@ full instead of about 65%.
 
 The node type and the packing of entries into leaves of a given size are in
 L{cartridge_d.engine.nodes}; this module has the descents: one per key
-(L{put}, L{delete}), or one for a sorted batch (L{apply_sorted}), which
+(L{put}, L{delete}), or one for a sorted batch (L{apply_keys}, L{apply_sorted}), which
 copies and fixes each node it touches once for all of its keys.
 
 test-case-name: tests.engine.test_engine_properties, tests.engine.test_engine_batch
@@ -289,9 +289,8 @@ def delete(tx: TreeContext, root: Ref, key: Key) -> tuple[Ref, Value | None]:
     return _collapse(tx, new), old
 
 
-def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]],
-                keys: list[Key], j: int, end: int,
-                olds: list[Value | None]) -> tuple[bool, Node | None]:
+def _apply_leaf(tx: TreeContext, node: Node, keys: list[Key], vals: list[Value | None],
+                j: int, end: int, olds: list[Value | None]) -> tuple[bool, Node | None]:
     """
     Leaf C{node} with ops C{j} to C{end} applied in order (their old
     values appended to C{olds}), copied once for all of them, or None if
@@ -307,7 +306,8 @@ def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]]
     changed = False
     i, n = 0, j
     while n < end:
-        key, value = ops[n]
+        key = keys[n]
+        value = vals[n]
         i = bisect_left(nk, key, i)
         found = i < len(nk) and nk[i] == key
         if value is None and not found:
@@ -318,14 +318,14 @@ def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]]
             nk, nv, ne = leaf_lists(tx, node)
             changed = True
         if not found:
-            count = _new_run(ops, n, end, nk[i] if i < len(nk) else None)
+            count = _new_run(keys, vals, n, end, nk[i] if i < len(nk) else None)
             olds += [None] * count
             size += insert_run(tx, nk, nv, ne, i, keys[n:n + count],
-                               cast("list[Value]", [v for _, v in ops[n:n + count]]))
+                               cast("list[Value]", vals[n:n + count]))
             streak = count > 1 or 0 < i == last + 1
             last = i + count - 1
         elif value is None:
-            count = _gone_run(ops, n, end, nk, i)
+            count = _gone_run(keys, vals, n, end, nk, i)
             olds += nv[i:i + count]
             size -= drop_run(tx, nk, nv, ne, i, count)
         else:
@@ -343,34 +343,35 @@ def _apply_leaf(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]]
     return True, new
 
 
-def _new_run(ops: list[tuple[Key, Value | None]], n: int, end: int, bound: Key | None) -> int:
+def _new_run(keys: list[Key], vals: list[Value | None], n: int, end: int,
+             bound: Key | None) -> int:
     """
     How many ops from C{n} (a set of a new key) on set new keys before the
     leaf entry C{bound} (None: the leaf's end), for L{insert_run} to add
     at once.
     """
     k = n + 1
-    while (k < end and ops[k][1] is not None and ops[k][0] != ops[k - 1][0]
-           and (bound is None or ops[k][0] < bound)):
+    while (k < end and vals[k] is not None and keys[k] != keys[k - 1]
+           and (bound is None or keys[k] < bound)):
         k += 1
     return k - n
 
 
-def _gone_run(ops: list[tuple[Key, Value | None]], n: int, end: int, nk: list[Key], i: int
-              ) -> int:
+def _gone_run(keys: list[Key], vals: list[Value | None], n: int, end: int, nk: list[Key],
+              i: int) -> int:
     """
     How many ops from C{n} (a delete of leaf entry C{i}) on delete the
     entries from C{i} in order, for L{drop_run} to remove at once.
     """
     count = 1
-    while (n + count < end and i + count < len(nk) and ops[n + count][1] is None
-           and ops[n + count][0] == nk[i + count]):
+    while (n + count < end and i + count < len(nk) and vals[n + count] is None
+           and keys[n + count] == nk[i + count]):
         count += 1
     return count
 
 
-def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None]],
-                  keys: list[Key], j: int, stop: int,
+def _apply_branch(tx: TreeContext, node: Node, keys: list[Key], vals: list[Value | None],
+                  j: int, stop: int,
                   olds: list[Value | None]) -> list[tuple[Key | None, Node]] | None:
     """
     Apply ops C{j} to C{stop}, all within branch C{node}'s key range, in
@@ -393,10 +394,10 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
         child = tx.load(nv[i])
         parts: list[tuple[Key | None, Node]] | None
         if child.leaf:
-            leaf_changed, leaf = _apply_leaf(tx, child, ops, keys, j, end, olds)
+            leaf_changed, leaf = _apply_leaf(tx, child, keys, vals, j, end, olds)
             parts = None if not leaf_changed else [] if leaf is None else [(None, leaf)]
         else:
-            parts = _apply_branch(tx, child, ops, keys, j, end, olds)
+            parts = _apply_branch(tx, child, keys, vals, j, end, olds)
         j = end
         if parts is None:
             continue
@@ -405,7 +406,7 @@ def _apply_branch(tx: TreeContext, node: Node, ops: list[tuple[Key, Value | None
             if not own:
                 nk, nv = list(nk), list(nv)
         grown, kept, tiny = _fix_child(tx, nk, nv, i, parts,
-                                       keys[end - 1] if ops[end - 1][1] is not None else None)
+                                       keys[end - 1] if vals[end - 1] is not None else None)
         size += grown
         same_keys = same_keys and kept
         small = small or tiny
@@ -425,31 +426,41 @@ def apply_sorted(tx: TreeContext, root: Ref, ops: list[tuple[Key, Value | None]]
                  ) -> tuple[Ref, list[Value | None]]:
     """
     Apply C{ops}, (key, value to set or None to delete) sorted by key, to
-    the tree C{root}, in order: return the new root and each op's old
-    value (None where the key was absent), in order.
+    the tree C{root}: L{apply_keys} with the keys and values apart.
+    """
+    return apply_keys(tx, root, [key for key, _ in ops], [value for _, value in ops])
+
+
+def apply_keys(tx: TreeContext, root: Ref, keys: list[Key], vals: list[Value | None]
+               ) -> tuple[Ref, list[Value | None]]:
+    """
+    Set each of C{keys}, sorted, to the value at the same place in
+    C{vals} (None: delete it) in the tree C{root}, in order: return the
+    new root and each key's old value (None where it was absent), in
+    order.
 
     This is what a loop of L{put} and L{delete} would give, with one
-    descent for all the ops instead of one per op: each leaf and branch
+    descent for all the keys instead of one per key: each leaf and branch
     they touch is copied once, and fixed (shared, split or merged) once
-    after all of its ops. A Complete attaching 64 parts, whose keys are
+    after all of its keys. A Complete attaching 64 parts, whose keys are
     neighbours, rewrites a few leaves and one path instead of walking 128
-    times from the root.
+    times from the root. Keys and values come apart, so a caller builds
+    no pair a key and a run of new keys goes to L{insert_run} as slices.
     """
     olds: list[Value | None] = []
-    if not ops:
+    if not keys:
         return root, olds
-    keys = [key for key, _ in ops]
     node = tx.load(root) if root is not None else new_node(tx, True, [], [], 0, [])
     parts: list[tuple[Key | None, Node]] | None
     if node.leaf:
-        changed, leaf = _apply_leaf(tx, node, ops, keys, 0, len(ops), olds)
+        changed, leaf = _apply_leaf(tx, node, keys, vals, 0, len(keys), olds)
         if not changed:
             return root, olds  # only deletes of absent keys
         if leaf is None:
             return None, olds
-        parts = _root_leaf_parts(tx, leaf, keys[-1] if ops[-1][1] is not None else None)
+        parts = _root_leaf_parts(tx, leaf, keys[-1] if vals[-1] is not None else None)
     else:
-        parts = _apply_branch(tx, node, ops, keys, 0, len(ops), olds)
+        parts = _apply_branch(tx, node, keys, vals, 0, len(keys), olds)
         if parts is None:
             return root, olds
         if not parts:
