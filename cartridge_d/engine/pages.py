@@ -21,6 +21,7 @@ from .binary import varint
 from .codec import KEY_HEAD_SIZE, Key, decode_key, encode_key
 from .constants import (
     KIND_OBJECT,
+    MAX_BLOCK_SIZE,
     MAX_SEQ,
     PAGE_BRANCH,
     PAGE_HEADER_SIZE,
@@ -29,6 +30,11 @@ from .constants import (
 from .errors import CorruptCartridge
 
 _FRAME = struct.Struct("<IBBHQ")
+#: the frame after its CRC
+_FRAME_REST = struct.Struct("<BBHQ")
+_U32 = struct.Struct("<I")
+#: padding for any page (blocks are at most MAX_BLOCK_SIZE)
+_ZEROS = memoryview(bytes(MAX_BLOCK_SIZE))
 _PAGENO = struct.Struct("<Q")
 _U16 = struct.Struct("<H")
 _U64 = struct.Struct("<Q")
@@ -60,14 +66,18 @@ def frame(pageno: int, ptype: int, level: int, count: int, birth: int,
           payload: bytes, block_size: int) -> bytes:
     """
     Build the bytes of page C{pageno}: frame, payload, zero padding.
+
+    The CRC is taken piece by piece and the page joined once: a commit
+    frames every page it writes (a 4 KiB PUT's group commit about 20), and
+    filling a zeroed buffer, then copying it out, took half again as long.
     """
-    if len(payload) > block_size - PAGE_HEADER_SIZE:
+    pad = block_size - PAGE_HEADER_SIZE - len(payload)
+    if pad < 0:
         raise ValueError("payload too large for page")
-    body = bytearray(block_size)
-    _FRAME.pack_into(body, 0, 0, ptype, level, count, birth)
-    body[PAGE_HEADER_SIZE:PAGE_HEADER_SIZE + len(payload)] = payload
-    struct.pack_into("<I", body, 0, page_checksum(pageno, body))
-    return bytes(body)
+    head = _FRAME_REST.pack(ptype, level, count, birth)
+    zeros = _ZEROS[:pad]
+    crc = crc32c(zeros, crc32c(payload, crc32c(head, crc32c(_PAGENO.pack(pageno)))))
+    return b"".join((_U32.pack(crc), head, payload, zeros))
 
 
 def unframe(pageno: int, page: bytes) -> tuple[int, int, int, int]:
