@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import struct
+from sys import intern
 from typing import Callable, TypeVar
 
 from .binary import Reader, Writer, varint
@@ -370,11 +371,25 @@ def decode_object(bucket: str, key: str, data: bytes) -> ObjectRecord:
         if len(segments) != 1:
             raise CorruptCartridge("implied ETag needs exactly one segment")
         etag = segments[0].md5.hex()
-    return _built(ObjectRecord, {
-        "bucket": bucket, "key": key, "size": size, "etag": etag, "mtime_ns": mtime,
-        "owner": owner, "version_id": version, "delete_marker": bool(flags & _DELETE_MARKER),
-        "headers": headers, "meta": meta, "checksums": checksums, "acl": acl, "sse": sse,
-        "segments": segments})
+    # Item by item in field order, not _built's update: the __dict__ then
+    # shares the class's keys (184 bytes, not 464) for view.RecordCache.
+    rec = object.__new__(ObjectRecord)
+    d = rec.__dict__
+    d["bucket"] = bucket
+    d["key"] = key
+    d["size"] = size
+    d["etag"] = etag
+    d["mtime_ns"] = mtime
+    d["owner"] = intern(owner)  # one user's objects share one string
+    d["version_id"] = version
+    d["delete_marker"] = bool(flags & _DELETE_MARKER)
+    d["headers"] = headers
+    d["meta"] = meta
+    d["checksums"] = checksums
+    d["acl"] = acl
+    d["sse"] = sse
+    d["segments"] = segments
+    return rec
 
 
 _NO_PAIRS: tuple[tuple[str, str], ...] = ()
