@@ -408,7 +408,15 @@ class Exchange:
         """
         if self._error is not None:
             return
-        error = to_s3_error(failure.value) if failure.value is not None else None
+        value = failure.value
+        error = to_s3_error(value) if value is not None else None
+        if value is not None and error is not None:
+            # An S3 error is answered, never logged, so its traceback is of
+            # no use; kept, it would hold the frames it went through, one of
+            # which (Twisted's await of a failed Deferred) holds the failure
+            # again: a cycle of the whole request for the garbage collector.
+            value.__traceback__ = None
+            failure.tb = None
         if error is None:
             log_failure(self._app.log, failure, self.request_id)
             error = internal_error()

@@ -37,7 +37,13 @@ class SynchronousThreadPool:
         try:
             result = func(*args, **kw)
         except BaseException:
-            onResult(False, Failure())  # type: ignore[no-untyped-call]
+            failure = Failure()  # type: ignore[no-untyped-call]
+            # A real pool's failure holds a worker thread's frames, never
+            # the caller's; here the traceback's frames lead back (f_back)
+            # to the caller, which holds the Deferred that holds the
+            # failure: a cycle a real pool does not make.
+            failure.cleanFailure()  # type: ignore[no-untyped-call]
+            onResult(False, failure)
         else:
             onResult(True, result)
 
