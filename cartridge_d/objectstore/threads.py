@@ -16,23 +16,23 @@ through its waker pipe on its own.  Profiles of 16 clients doing small
 GETs showed the reactor in that hand-off for 10-30% of its time and 39
 C{futex} calls per request.  So here:
 
- - L{WorkerPool} is a fixed set of threads taking work from one
-   C{queue.SimpleQueue} (C code: a put wakes one waiting thread, nothing
-   more), and
+ - L{WorkerPool} is a fixed set of threads; a call goes straight to an
+   idle one, woken through its own eventfd (L{_Slot}: one system call
+   that lets go of the GIL, and wakes that thread alone), and
  - L{BlockingFacade} delivers results in batches: a pool thread appends its
    outcome to a queue and wakes the reactor only if no wake-up is already
    pending, so one C{callFromThread} (one waker write, one reactor
    turn) fires every result that finished meanwhile.
 
-test-case-name: tests.objectstore.test_threads
+test-case-name: tests.objectstore.test_threads, tests.objectstore.test_pool_slots
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
-from queue import SimpleQueue
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, Dict, Optional, Protocol, Tuple, TypeVar
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
@@ -144,10 +144,71 @@ class _Delivery:
 
 _STOP = None
 
+#: One queued call: (onResult, func, args, kw), or _STOP.
+Item = Optional[Tuple[OnResult, Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]]
+
+
+class _Slot:
+    """
+    One worker's own wake-up: the call handed to it, and an eventfd it
+    sleeps on (a lock where there is no eventfd).
+
+    Why its own, and why an eventfd: the reactor hands a call over while
+    it holds the GIL. Through a shared C{SimpleQueue} the woken worker
+    preempted the reactor on its core, only to block on the GIL the
+    reactor still held; both threads then waited for the GIL, 20-45 us per
+    hand-off (docs/perf-small3.md). C{os.eventfd_write} lets go of the GIL
+    around its system call, so the woken worker can take it and run while
+    the reactor is off its core. One eventfd per worker, because a shared
+    one wakes every sleeper on each write (docs/perf-small4.md).
+    """
+
+    __slots__ = ("item", "_fd", "_lock")
+
+    def __init__(self) -> None:
+        self.item: Item = None
+        if hasattr(os, "eventfd"):
+            self._fd = os.eventfd(0)
+            self._lock = None
+        else:
+            self._fd = -1
+            self._lock = threading.Lock()
+            self._lock.acquire()
+
+    def wait(self) -> Item:
+        """
+        Sleep until L{wake}; then the call handed over (worker thread).
+        """
+        if self._lock is None:
+            os.eventfd_read(self._fd)
+        else:
+            self._lock.acquire()
+        item, self.item = self.item, None
+        return item
+
+    def wake(self) -> None:
+        """
+        Let the sleeping worker go (once per L{wait}).
+        """
+        if self._lock is None:
+            os.eventfd_write(self._fd, 1)
+        else:
+            self._lock.release()
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
 
 class WorkerPool:
     """
-    A fixed number of threads running callables from one queue.
+    A fixed number of threads running queued callables.
+
+    A call goes straight to an idle worker, the one idle last (its stack
+    and caches are the warmest), through that worker's own L{_Slot}; with
+    no worker idle it waits in a queue that workers empty before they
+    sleep again.
 
     Thread contract: L{start} and L{stop} are called from one thread (the
     reactor's, through the service); L{callInThreadWithCallback} from any.
@@ -164,8 +225,12 @@ class WorkerPool:
             raise ValueError("a pool needs at least one thread")
         self.size = size
         self._name = name
-        self._queue: SimpleQueue[tuple[OnResult, Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None] = SimpleQueue()
-        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        #: calls no idle worker was there to take, oldest first
+        self._queue: deque[Item] = deque()
+        #: the slots of sleeping workers, the latest last
+        self._idle: list[_Slot] = []
+        self._threads: list[tuple[threading.Thread, _Slot]] = []
         self.started = False
 
     def start(self) -> None:
@@ -185,9 +250,11 @@ class WorkerPool:
             return
         self.started = True
         for i in range(self.size):
-            thread = threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
+            slot = _Slot()
+            thread = threading.Thread(target=self._work, args=(slot,),
+                                      name=f"{self._name}-{i}", daemon=True)
             thread.start()
-            self._threads.append(thread)
+            self._threads.append((thread, slot))
 
     def stop(self) -> None:
         """
@@ -198,9 +265,10 @@ class WorkerPool:
         self.started = False
         threads, self._threads = self._threads, []
         for _ in threads:
-            self._queue.put(_STOP)
-        for thread in threads:
+            self._hand(_STOP)  # after every call queued before it
+        for thread, slot in threads:
             thread.join()
+            slot.close()
 
     def callInThreadWithCallback(
         self, onResult: OnResult, func: Callable[..., Any], *args: Any, **kw: Any
@@ -209,15 +277,37 @@ class WorkerPool:
         Queue C{func(*args, **kw)}; a pool thread runs it and then calls
         C{onResult(True, result)} or C{onResult(False, failure)}.
         """
-        self._queue.put((onResult, func, args, kw))
+        self._hand((onResult, func, args, kw))
 
-    def _work(self) -> None:
+    def _hand(self, item: Item) -> None:
+        """
+        Give C{item} to the worker idle last, or queue it if none is idle.
+        """
+        with self._lock:
+            if not self._idle:
+                self._queue.append(item)
+                return
+            slot = self._idle.pop()
+        slot.item = item
+        slot.wake()
+
+    def _next(self, slot: _Slot) -> Item:
+        """
+        A worker's next call: the oldest queued one, else one handed to it
+        after it goes to sleep.
+        """
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            self._idle.append(slot)
+        return slot.wait()
+
+    def _work(self, slot: _Slot) -> None:
         """
         One thread's loop: run queued calls until told to stop.
         """
-        get = self._queue.get
         while True:
-            item = get()
+            item = self._next(slot)
             if item is None:
                 return
             on_result, func, args, kw = item
