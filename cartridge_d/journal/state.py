@@ -25,15 +25,25 @@ _AFTER_ALL_IDS = "~"
 class _Live:
     """
     One in-progress upload, with the frame sizes compaction would write for it.
+
+    @ivar pairs: (part number, part) by part number, made when the part
+        is stored: an L{Upload} snapshot holds these very pairs, so a
+        Complete of many parts does not make a pair a part (objects the
+        collector would count against that request).
+    @ivar snapshot: its L{Upload} as last built, until a part is stored:
+        a Complete asks for it twice (to check the parts, then to end the
+        upload).
     """
 
-    __slots__ = ("info", "parts", "sizes", "create_size")
+    __slots__ = ("info", "parts", "pairs", "sizes", "create_size", "snapshot")
 
     def __init__(self, info: UploadInfo, create_size: int) -> None:
         self.info = info
         self.parts: dict[int, PartInfo] = {}
+        self.pairs: dict[int, tuple[int, PartInfo]] = {}
         self.sizes: dict[int, int] = {}
         self.create_size = create_size
+        self.snapshot: Upload | None = None
 
     def live_bytes(self) -> int:
         return self.create_size + sum(self.sizes.values())
@@ -81,7 +91,9 @@ class UploadState:
         if isinstance(record, PartStored):
             self.live_bytes += size - live.sizes.get(record.part_number, 0)
             live.parts[record.part_number] = record.part
+            live.pairs[record.part_number] = (record.part_number, record.part)
             live.sizes[record.part_number] = size
+            live.snapshot = None
             return None
         del self._uploads[record.upload_id]
         self._order.remove(_order_key(live.info))
@@ -90,12 +102,16 @@ class UploadState:
 
     def get(self, upload_id: str) -> Upload | None:
         """
-        A snapshot of one upload, or None.
+        A snapshot of one upload, or None: the same object until one of
+        its parts is stored.
         """
         live = self._uploads.get(upload_id)
         if live is None:
             return None
-        return Upload(live.info, tuple(sorted(live.parts.items())))
+        if live.snapshot is None:
+            pairs = live.pairs
+            live.snapshot = Upload(live.info, tuple(pairs[n] for n in sorted(pairs)))
+        return live.snapshot
 
     def part(self, upload_id: str, part_number: int) -> PartInfo | None:
         """

@@ -220,8 +220,8 @@ def parse_delete(body: bytes) -> DeleteRequest:
     return DeleteRequest(tuple(objects), quiet)
 
 
-#: What a Complete's parts are built as: (part number, ETag, checksums).
 _T = TypeVar("_T")
+#: A Complete's part lists (algorithm, value) checksum pairs.
 Checksums = tuple[tuple[str, str], ...]
 
 
@@ -280,7 +280,8 @@ def parse_complete_multipart_upload(
     return tuple(parts)
 
 
-def _part_fields(part: etree._Element, names: dict[str, str]) -> tuple[str | None, str | None, bool]:
+def _part_fields(part: etree._Element, names: dict[str, str]
+                 ) -> tuple[str | None, str | None, bool]:
     """
     The texts of a C{<Part>}'s first C{<PartNumber>} and first C{<ETag>}
     (None where absent, "" if empty), and whether it has any other child
