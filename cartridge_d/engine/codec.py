@@ -16,7 +16,7 @@ import functools
 import hashlib
 import struct
 from sys import intern
-from typing import Callable, TypeVar
+from typing import Callable
 
 from .binary import Reader, Writer, varint
 from .constants import (
@@ -31,7 +31,6 @@ from .constants import (
 from .errors import CorruptCartridge
 from .types import NULL_VERSION, BucketRecord, DataRef, Extent, ObjectRecord
 
-_T = TypeVar("_T")
 
 #: A catalog key: (kind, a, b, n). Python tuple order is the catalog order.
 Key = tuple[int, bytes, bytes, int]
@@ -228,39 +227,55 @@ def _crc_struct(nchunks: int) -> struct.Struct:
     return struct.Struct("<%dI" % nchunks)
 
 
-def _built(cls: type[_T], fields: dict[str, object]) -> _T:
+def _dataref(size: int, md5: bytes, inline: bytes | None, extents: tuple[Extent, ...],
+             chunk: int, crcs: tuple[int, ...]) -> DataRef:
     """
-    An instance of the frozen dataclass C{cls} with C{fields} (all of
-    them), without its generated C{__init__}: that sets each field through
-    C{object.__setattr__}, which made building the records of a 1,000-key
-    listing cost more than decoding them. Only for values this module has
-    just decoded and checked.
+    A DataRef of just decoded fields, without the generated C{__init__}'s
+    C{object.__setattr__} per field; filled in field order (shared keys).
     """
-    obj = object.__new__(cls)
-    obj.__dict__.update(fields)
-    return obj
+    ref = object.__new__(DataRef)
+    d = ref.__dict__
+    d["size"] = size
+    d["md5"] = md5
+    d["inline"] = inline
+    d["extents"] = extents
+    d["chunk_size"] = chunk
+    d["crcs"] = crcs
+    return ref
+
+
+def _extent(start: int, count: int) -> Extent:
+    """An Extent built as L{_dataref} builds a DataRef."""
+    e = object.__new__(Extent)
+    d = e.__dict__
+    d["start"] = start
+    d["count"] = count
+    return e
 
 
 def _get_body(inp: Reader, size: int) -> DataRef:
     kind = inp.uint()
     if kind == _INLINE_MD5:
         data = inp.raw(size)
-        return _built(DataRef, {"size": size, "md5": hashlib.md5(data).digest(), "inline": data,
-                                "extents": (), "chunk_size": 0, "crcs": ()})
+        return _dataref(size, hashlib.md5(data).digest(), data, (), 0, ())
     md5 = inp.raw(16)
     if kind == _INLINE:
-        return DataRef(size=size, md5=md5, inline=inp.blob())
+        return _dataref(size, md5, inp.blob(), (), 0, ())
     if kind != _EXTENTS and kind != _EXTENTS_APART:
         raise CorruptCartridge("unknown data kind %d" % kind)
-    extents = tuple(Extent(inp.uint(), inp.uint()) for _ in range(inp.uint()))
+    n = inp.uint()
+    if n == 1:
+        extents: tuple[Extent, ...] = (_extent(inp.uint(), inp.uint()),)
+    else:
+        extents = tuple(_extent(inp.uint(), inp.uint()) for _ in range(n))
     chunk = inp.uint()
     if chunk <= 0:
         raise CorruptCartridge("zero chunk size")
     if kind == _EXTENTS_APART:
-        return DataRef(size=size, md5=md5, extents=extents, chunk_size=chunk)
+        return _dataref(size, md5, None, extents, chunk, ())
     nchunks = -(-size // chunk)
     crcs = _crc_struct(nchunks).unpack(inp.raw(4 * nchunks))
-    return DataRef(size=size, md5=md5, extents=extents, chunk_size=chunk, crcs=crcs)
+    return _dataref(size, md5, None, extents, chunk, crcs)
 
 
 def _put_dataref(out: Writer, ref: DataRef, apart: bool = True) -> None:
@@ -371,8 +386,8 @@ def decode_object(bucket: str, key: str, data: bytes) -> ObjectRecord:
         if len(segments) != 1:
             raise CorruptCartridge("implied ETag needs exactly one segment")
         etag = segments[0].md5.hex()
-    # Item by item in field order, not _built's update: the __dict__ then
-    # shares the class's keys (184 bytes, not 464) for view.RecordCache.
+    # Item by item in field order, as _dataref: the __dict__ then shares
+    # the class's keys (184 bytes, not 464 with a dict update).
     rec = object.__new__(ObjectRecord)
     d = rec.__dict__
     d["bucket"] = bucket

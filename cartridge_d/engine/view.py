@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import replace
+from time import monotonic
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, Sequence
 
 from crc32c import crc32c
@@ -56,9 +57,16 @@ BUCKET_CACHE_MAX = 4096
 #: body's is 1 KiB.
 TABLES_MAX = 256
 
-#: At most this many decoded object records L{RECORDS} keeps (about 1.3
-#: KiB each: the record, its data reference and their strings).
-RECORDS_MAX = 8192
+#: At most this many decoded object records L{RECORDS} keeps (about 1.2
+#: KiB each: the record, its data reference and their strings). Memory
+#: the cache once held mostly stays with the process (CPython's allocator
+#: returns little of it), so this bound is the daemon's lasting cost:
+#: 5,000 entries held about 6 MiB and kept 4 MiB after they were dropped.
+RECORDS_MAX = 2048
+
+#: Seconds after which L{RECORDS} lets go of records nobody read: an entry
+#: unread for between one and two of these is dropped at the next view.
+RECORDS_AGE = 3.0
 
 
 class RecordCache:
@@ -76,21 +84,33 @@ class RecordCache:
     simply misses and is decoded again; a value that was read from
     overflow pages is a new object each time, so it always misses.
 
-    Bounded: at most L{RECORDS_MAX} entries, dropped all at once when
-    full (a cycle over more keys than the bound would defeat an LRU as
-    well, and this costs nothing per hit). An entry keeps its leaf value
-    alive, so L{forget} lets a deleted key's go at once. Safe from any
-    thread: each step is one dict operation.
+    Bounded in size and in time: at most L{RECORDS_MAX} entries, and two
+    generations, the young one becoming the old one (and the old one
+    dropped) every L{RECORDS_AGE} seconds when L{tick} is called (each
+    view does), so a burst of reads does not hold memory once it is over.
+    A read of an old entry moves it to the young generation. An entry
+    keeps its leaf value alive, so L{forget} lets a deleted key's go at
+    once. Safe from any thread: each step is one dict operation or one
+    attribute store, and a race can only drop an entry early or keep one
+    a period longer.
     """
 
-    __slots__ = ("_records", "_limit")
+    __slots__ = ("_young", "_old", "_limit", "_age", "_clock", "_rotated")
 
-    def __init__(self, limit: int = RECORDS_MAX) -> None:
-        self._records: dict[tuple[str, str], tuple[Value, ObjectRecord]] = {}
+    def __init__(self, limit: int = RECORDS_MAX, age: float = RECORDS_AGE,
+                 clock: Callable[[], float] = monotonic) -> None:
+        self._young: dict[tuple[str, str], tuple[Value, ObjectRecord]] = {}
+        self._old: dict[tuple[str, str], tuple[Value, ObjectRecord]] = {}
         self._limit = limit
+        self._age = age
+        self._clock = clock
+        self._rotated = clock()
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._young) + len(self._old)
+
+    def __contains__(self, name: tuple[str, str]) -> bool:
+        return name in self._young or name in self._old
 
     def decoded(self, bucket: str, key: str, value: Value, data: Callable[[Value], bytes]
                 ) -> ObjectRecord:
@@ -99,25 +119,41 @@ class RecordCache:
         C{value}, whose bytes C{data} gives (read only on a miss).
         """
         name = (bucket, key)
-        hit = self._records.get(name)
+        young = self._young
+        hit = young.get(name)
+        if hit is None:
+            hit = self._old.pop(name, None)
+            if hit is not None:
+                young[name] = hit
         if hit is not None and hit[0] is value:
             return hit[1]
         rec = decode_object(bucket, key, data(value))
-        records = self._records
-        if len(records) >= self._limit:
-            records.clear()
-        records[name] = (value, rec)
+        if hit is not None or len(young) + len(self._old) < self._limit:
+            young[name] = (value, rec)
         return rec
+
+    def tick(self) -> None:
+        """
+        Age the entries if L{RECORDS_AGE} seconds passed since they last
+        were: the old generation goes, the young one becomes old.
+        """
+        now = self._clock()
+        if now - self._rotated >= self._age:
+            self._rotated = now
+            self._old = self._young
+            self._young = {}
 
     def forget(self, bucket: str, key: str) -> None:
         """
         Drop C{key}'s entry, if any (it was deleted: only memory is at
         stake, never a wrong answer).
         """
-        self._records.pop((bucket, key), None)
+        self._young.pop((bucket, key), None)
+        self._old.pop((bucket, key), None)
 
     def clear(self) -> None:
-        self._records.clear()
+        self._young = {}
+        self._old = {}
 
 
 #: The process's record cache: correct across cartridges and states, as
@@ -226,6 +262,7 @@ class View:
             with the cartridge and its other views of the same run of
             states; None (a snapshot's view) to read every bucket record.
         """
+        RECORDS.tick()
         self._buckets = buckets
         self._store = store
         self._root: btree.Ref = root or None

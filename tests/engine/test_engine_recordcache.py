@@ -123,27 +123,35 @@ def test_versioned_lookups_unchanged(cart_path: str) -> None:
 
 def test_cache_is_bounded_and_forgets() -> None:
     """
-    The cache never holds more than its bound, answers the record of the
-    exact value object it is given (not an equal one decoded elsewhere),
-    and forgets a key on request.
+    The cache never holds more than its bound, keeps the keys it already
+    holds when full (a miss beyond the bound is answered, not kept),
+    answers the record of the exact value object it is given (an
+    overwritten key's new value replaces its entry), and forgets a key on
+    request.
     """
     from cartridge_d.engine.codec import encode_object
 
     cache = RecordCache(limit=4)
     values = {}
+    first = {}
     for i in range(10):
         rec = ObjectRecord(bucket="b", key="k%d" % i, size=0, etag="e%d" % i, mtime_ns=i)
         values[i] = encode_object(rec)
-        got = cache.decoded("b", "k%d" % i, values[i], bytes)
-        assert got.etag == "e%d" % i
+        first[i] = cache.decoded("b", "k%d" % i, values[i], bytes)
+        assert first[i].etag == "e%d" % i
         assert len(cache) <= 4
-    again = cache.decoded("b", "k9", values[9], bytes)
-    assert cache.decoded("b", "k9", values[9], bytes) is again
-    changed = encode_object(ObjectRecord(bucket="b", key="k9", size=0, etag="new", mtime_ns=1))
-    assert cache.decoded("b", "k9", changed, bytes).etag == "new"
-    cache.forget("b", "k9")
+    assert cache.decoded("b", "k0", values[0], bytes) is first[0]
+    assert ("b", "k9") not in cache
+    assert cache.decoded("b", "k9", values[9], bytes).etag == "e9"
+    changed = encode_object(ObjectRecord(bucket="b", key="k0", size=0, etag="new", mtime_ns=1))
+    again = cache.decoded("b", "k0", changed, bytes)
+    assert again.etag == "new"
+    assert cache.decoded("b", "k0", changed, bytes) is again
+    assert len(cache) == 4
+    cache.forget("b", "k0")
     cache.forget("b", "absent")
-    assert ("b", "k9") not in cache._records
+    assert ("b", "k0") not in cache
+    assert len(cache) == 3
 
 
 def test_forget_after_delete_leaves_no_entry(cart: Cartridge) -> None:
@@ -155,6 +163,29 @@ def test_forget_after_delete_leaves_no_entry(cart: Cartridge) -> None:
     put(cart, "b", "gone", os.urandom(10))
     with cart.view() as v:
         v.get_object("b", "gone")
-    assert ("b", "gone") in RECORDS._records
+    assert ("b", "gone") in RECORDS
     RECORDS.forget("b", "gone")
-    assert ("b", "gone") not in RECORDS._records
+    assert ("b", "gone") not in RECORDS
+
+
+def test_unread_entries_age_out() -> None:
+    """
+    An entry read in every period stays (and is answered without a
+    decode); one nobody reads is gone after two periods, so a burst of
+    reads holds no memory once it is over.
+    """
+    from cartridge_d.engine.codec import encode_object
+
+    now = [0.0]
+    cache = RecordCache(limit=100, age=5.0, clock=lambda: now[0])
+    hot = encode_object(ObjectRecord(bucket="b", key="hot", size=0, etag="h", mtime_ns=1))
+    cold = encode_object(ObjectRecord(bucket="b", key="cold", size=0, etag="c", mtime_ns=1))
+    first = cache.decoded("b", "hot", hot, bytes)
+    cache.decoded("b", "cold", cold, bytes)
+    for _ in range(4):
+        now[0] += 5.0
+        cache.tick()
+        assert cache.decoded("b", "hot", hot, bytes) is first
+    assert ("b", "hot") in cache
+    assert ("b", "cold") not in cache
+    assert len(cache) == 1

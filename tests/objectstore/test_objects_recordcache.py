@@ -39,4 +39,4 @@ def test_delete_is_seen_and_forgotten(bucket: str, store: ObjectStore) -> None:
     result_of(store.delete_objects(BUCKET, "alice", [("b", None), ("c", None)]))
     for key in ("a", "b", "c"):
         failure_of(store.get_object(ObjectQuery(BUCKET, key, "alice")), errors.NoSuchKey)
-        assert (BUCKET, key) not in RECORDS._records
+        assert (BUCKET, key) not in RECORDS
