@@ -27,20 +27,17 @@ from typing import TYPE_CHECKING
 
 from . import btree
 from .codec import (
-    Key,
-    crc_key,
     decode_detached,
     decode_extent,
-    detached_key,
     detached_match,
     encode_crcs,
     encode_detached,
     encode_extent,
-    extent_key,
     table_apart,
 )
 from .errors import CorruptCartridge, NoSuchData
 from .freespace import Pending
+from .keys import Key, crc_key, detached_key, extent_key
 from .pages import Value
 from .types import DataRef, ObjectRecord
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import Any, Callable, Iterator, cast
 
-from .codec import Key
+from .keys import Key
 from .nodes import (
     Node,
     Ref,

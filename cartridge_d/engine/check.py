@@ -23,7 +23,6 @@ from typing import Callable
 
 from .blockfile import BlockFile, OsFile
 from .codec import (
-    Key,
     decode_bucket,
     decode_crcs,
     decode_detached,
@@ -46,6 +45,7 @@ from .errors import ChecksumMismatch, CorruptCartridge, NotACartridge, Unsupport
 from .freelist import replay
 from .freespace import Pending, pinned
 from .header import Header, check_identity, read_slots
+from .keys import Key
 from .pages import Overflow, fits_inline
 from .store import NodeStore
 from .snapshots import SnapshotEntry, decode_snapshots

@@ -15,8 +15,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
 from . import btree
-from .codec import decode_object, seq_of
+from .codec import decode_object
 from .constants import KIND_OBJECT
+from .keys import seq_of
 from .operations import ImportObject
 from .types import DataRef
 from .view import View, read_segment

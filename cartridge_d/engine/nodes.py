@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, Union
 
-from .codec import Key
+from .keys import Key
 from .pages import Overflow, Value, branch_entry_size, flat_key, leaf_entry, rehead
 
 

@@ -18,7 +18,6 @@ from typing import Union
 from crc32c import crc32c
 
 from .binary import varint
-from .codec import KEY_HEAD_SIZE, Key, decode_key, encode_key
 from .constants import (
     KIND_OBJECT,
     MAX_BLOCK_SIZE,
@@ -28,6 +27,7 @@ from .constants import (
     PAGE_LEAF,
 )
 from .errors import CorruptCartridge
+from .keys import KEY_HEAD_SIZE, Key, decode_key, encode_key
 
 _FRAME = struct.Struct("<IBBHQ")
 #: the frame after its CRC

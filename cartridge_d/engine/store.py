@@ -19,10 +19,10 @@ from collections import OrderedDict
 from . import btree
 from .blockfile import BlockFile
 from .btree import Node
-from .codec import Key
 from .constants import PAGE_BRANCH, PAGE_HEADER_SIZE, PAGE_LEAF, PAGE_OVERFLOW
 from .errors import CorruptCartridge
 from .freespace import Allocator
+from .keys import Key
 from .pages import (
     PENDING_OVERFLOW,
     Overflow,

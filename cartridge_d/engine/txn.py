@@ -21,18 +21,7 @@ from typing import Callable, Iterator
 from . import btree
 from .attach import attach_many, keep_detached, release_detached, release_record
 from .btree import Node
-from .codec import (
-    Key,
-    bucket_key,
-    decode_bucket,
-    decode_object,
-    encode_bucket,
-    encode_object,
-    object_key,
-    seq_for,
-    seq_of,
-    version_id_for,
-)
+from .codec import decode_bucket, decode_object, encode_bucket, encode_object
 from .constants import KIND_OBJECT, MAX_BUCKET_BYTES, MAX_KEY_BYTES, SEQ_SHIFT
 from .errors import (
     BucketExists,
@@ -41,6 +30,7 @@ from .errors import (
     PreconditionFailed,
 )
 from .freespace import Allocator, Pending
+from .keys import Key, bucket_key, object_key, seq_for, seq_of, version_id_for
 from .operations import (
     CreateSnapshot,
     DeleteBucket,

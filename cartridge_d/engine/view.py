@@ -18,19 +18,10 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterator, Sequence
 from crc32c import crc32c
 
 from . import btree
-from .codec import (
-    Key,
-    bucket_key,
-    crc_key,
-    decode_bucket,
-    decode_crcs,
-    decode_object,
-    object_key,
-    seq_for,
-    seq_of,
-)
+from .codec import decode_bucket, decode_crcs, decode_object
 from .constants import KIND_BUCKET, KIND_OBJECT, MAX_SEQ
 from .errors import ChecksumMismatch, Closed
+from .keys import Key, bucket_key, crc_key, object_key, seq_for, seq_of
 from .txn import object_versions
 from .pages import Value
 from .types import NULL_VERSION, BucketRecord, DataRef, ObjectRecord

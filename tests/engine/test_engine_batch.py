@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartridge_d.engine import Cartridge, DataRef, btree, check
-from cartridge_d.engine.codec import Key
+from cartridge_d.engine.keys import Key
 from cartridge_d.engine.pages import Value
 from engine_helpers import body, make_bucket, record, store
 from test_engine_leaves import CAPACITY, ModelTree, key_of, leaves

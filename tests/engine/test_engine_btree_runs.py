@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartridge_d.engine import Cartridge, DeleteObject, PutObject, check
-from cartridge_d.engine.codec import Key
 from cartridge_d.engine.constants import MAX_SEQ
+from cartridge_d.engine.keys import Key
 from cartridge_d.engine.pages import branch_heads
 from engine_helpers import body, make_bucket, put, record, store
 from test_engine_leaves import CAPACITY, ModelTree, check_leaves

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from cartridge_d.engine import Cartridge, btree, check
 from cartridge_d.engine.btree import Node
-from cartridge_d.engine.codec import Key
 from cartridge_d.engine.constants import MAX_SEQ
+from cartridge_d.engine.keys import Key
 from cartridge_d.engine.pages import (
     Overflow,
     Value,

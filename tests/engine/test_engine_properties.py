@@ -18,11 +18,9 @@ from cartridge_d.engine import Cartridge, CorruptCartridge, check
 from cartridge_d.engine.codec import (
     decode_bucket,
     decode_dataref,
-    decode_key,
     decode_object,
     encode_bucket,
     encode_dataref,
-    encode_key,
     encode_object,
     table_apart,
 )
@@ -30,6 +28,7 @@ from cartridge_d.engine.freelist import FreeListRun, decode_run, encode_run
 from cartridge_d.engine.freemap import FreeMap
 from cartridge_d.engine.freespace import Allocator, Pending
 from cartridge_d.engine.header import Header, decode_header, encode_header
+from cartridge_d.engine.keys import decode_key, encode_key
 from cartridge_d.engine.snapshots import SnapshotEntry, decode_snapshots, encode_snapshots
 from cartridge_d.engine.types import BucketRecord, DataRef, Extent, Fuses, ObjectRecord
 from engine_faults import FaultyFile
