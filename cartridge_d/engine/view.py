@@ -22,8 +22,8 @@ from .codec import decode_bucket, decode_crcs, decode_object
 from .constants import KIND_BUCKET, KIND_OBJECT, MAX_SEQ
 from .errors import ChecksumMismatch, Closed
 from .keys import Key, bucket_key, crc_key, object_key, seq_for, seq_of
-from .txn import object_versions
 from .pages import Value
+from .txn import object_versions
 from .types import NULL_VERSION, BucketRecord, DataRef, ObjectRecord
 
 if TYPE_CHECKING:
