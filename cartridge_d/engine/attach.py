@@ -171,8 +171,17 @@ def _attach_live(tx: "Txn", ref: DataRef) -> None:
         else:
             raise NoSuchData("extent %d+%d is not live, detached or reserved"
                              % (e.start, e.count))
+    _table_if_missing(tx, ref, ref)
+
+
+def _table_if_missing(tx: "Txn", ref: DataRef, source: DataRef) -> None:
+    """
+    Write C{ref}'s CRC entry, from C{source}'s table, if its table belongs
+    apart and it has none yet: a body only 2.1 records used kept its table
+    in them (C{source} is then the reference that still carries it).
+    """
     if table_apart(ref) and tx.get(crc_key(ref.extents[0].start)) is None:
-        _put_table(tx, ref, _new_table(ref))
+        _put_table(tx, ref, _new_table(source))
 
 
 def _claim_reserved(tx: "Txn", ref: DataRef) -> bool:
@@ -207,8 +216,7 @@ def keep_detached(tx: "Txn", ref: DataRef, owner_tag: bytes) -> None:
     raw = tx.get(key)
     if raw is not None:
         birth, _tag, old = decode_detached(raw)
-        if table_apart(ref) and tx.get(crc_key(ref.extents[0].start)) is None:
-            _put_table(tx, ref, _new_table(old if old.crcs else ref))  # kept by 2.1
+        _table_if_missing(tx, ref, old if old.crcs else ref)
         tx.put(key, encode_detached(birth, owner_tag, ref))
         return
     for e in ref.extents:

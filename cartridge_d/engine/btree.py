@@ -23,7 +23,7 @@ full instead of about 65%.
 
 The node type and the packing of entries into leaves of a given size are in
 L{cartridge_d.engine.nodes}; this module has the descents: one per key
-(L{put}, L{delete}), or one for a sorted batch (L{apply_keys}, L{apply_sorted}), which
+(L{put}, L{delete}), or one for a sorted batch (L{apply_keys}), which
 copies and fixes each node it touches once for all of its keys.
 
 test-case-name: tests.engine.test_engine_properties, tests.engine.test_engine_batch
@@ -55,7 +55,7 @@ from .nodes import (
 )
 from .pages import Value, branch_entry_size, leaf_entry
 
-__all__ = ["Node", "Ref", "TreeContext", "apply_sorted", "branch_size", "delete", "dirty_nodes",
+__all__ = ["Node", "Ref", "TreeContext", "apply_keys", "branch_size", "delete", "dirty_nodes",
            "get", "put", "scan", "seek"]
 
 
@@ -420,15 +420,6 @@ def _apply_branch(tx: TreeContext, node: Node, keys: list[Key], vals: list[Value
         tx.retire(node)
         return []
     return split_branch(tx, _finish_branch(tx, node, nk, nv, size, same_keys))
-
-
-def apply_sorted(tx: TreeContext, root: Ref, ops: list[tuple[Key, Value | None]]
-                 ) -> tuple[Ref, list[Value | None]]:
-    """
-    Apply C{ops}, (key, value to set or None to delete) sorted by key, to
-    the tree C{root}: L{apply_keys} with the keys and values apart.
-    """
-    return apply_keys(tx, root, [key for key, _ in ops], [value for _, value in ops])
 
 
 def apply_keys(tx: TreeContext, root: Ref, keys: list[Key], vals: list[Value | None]

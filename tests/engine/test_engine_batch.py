@@ -1,5 +1,5 @@
 """
-Batches of sorted puts and deletes in one descent (L{btree.apply_sorted}),
+Batches of sorted puts and deletes in one descent (L{btree.apply_keys}),
 as a Complete attaching many parts uses them: the tree ends as a loop of
 single puts and deletes would leave it, the old values come back in
 order, and through a real cartridge every part is attached exactly once.
@@ -21,6 +21,12 @@ from engine_helpers import body, make_bucket, record, store
 from test_engine_leaves import CAPACITY, ModelTree, key_of, leaves
 
 SIZES = [20, 113, 400, 1500]
+
+
+def apply_sorted(tx: btree.TreeContext, root: btree.Ref, ops: list[tuple[Key, Value | None]]
+                 ) -> tuple[btree.Ref, list[Value | None]]:
+    """L{btree.apply_keys} on (key, value or None) pairs sorted by key."""
+    return btree.apply_keys(tx, root, [k for k, _ in ops], [v for _, v in ops])
 #: a batch: a seed, where its keys start, how far they spread (a run of
 #: neighbours or the whole tree), how many ops, the share of deletes, and
 #: whether an undo mark comes before it
@@ -89,7 +95,7 @@ def test_batches_read_as_a_dict(seed: int, start: int,
                 tree.model.pop(key, None)
             else:
                 tree.model[key] = value
-        tree.root, olds = btree.apply_sorted(tree.tx, tree.root, ops)
+        tree.root, olds = apply_sorted(tree.tx, tree.root, ops)
         assert olds == want
         _check(tree)
 
@@ -110,14 +116,14 @@ def test_batch_that_grows_and_shrinks_a_branch_many_fold() -> None:
     tree.mark()
     grow: list[tuple[Key, Value | None]] = [(key_of(i), _value(i, 1300, 1))
                                             for i in range(2000, 6000)]
-    tree.root, olds = btree.apply_sorted(tree.tx, tree.root, grow)
+    tree.root, olds = apply_sorted(tree.tx, tree.root, grow)
     assert olds == [tree.model.get(k) for k, _ in grow]
     tree.model.update(grow)  # type: ignore[arg-type]
     _check(tree)
     assert len(tree.root.vals) > branches + 2  # type: ignore[union-attr]
     tree.mark()
     gone: list[tuple[Key, Value | None]] = [(key_of(i), None) for i in range(1000, 8000)]
-    tree.root, olds = btree.apply_sorted(tree.tx, tree.root, gone)
+    tree.root, olds = apply_sorted(tree.tx, tree.root, gone)
     assert olds == [tree.model.pop(k, None) for k, _ in gone]
     _check(tree)
 
@@ -134,7 +140,7 @@ def test_sparse_deletes_merge_leaves() -> None:
     before = len(leaves(tree.root))
     tree.mark()
     gone: list[tuple[Key, Value | None]] = [(key_of(i), None) for i in range(3000) if i % 10]
-    tree.root, olds = btree.apply_sorted(tree.tx, tree.root, gone)
+    tree.root, olds = apply_sorted(tree.tx, tree.root, gone)
     assert olds == [tree.model.pop(k) for k, _ in gone]
     _check(tree)
     assert len(leaves(tree.root)) * 3 <= before
@@ -151,10 +157,10 @@ def test_batch_of_nothing_changes_nothing() -> None:
         tree.put(key_of(i), _value(i, 113, 0))
     tree.mark()
     root = tree.root
-    new, olds = btree.apply_sorted(tree.tx, root, [(key_of(i), None) for i in range(1, 3000, 50)])
+    new, olds = apply_sorted(tree.tx, root, [(key_of(i), None) for i in range(1, 3000, 50)])
     assert new is root and olds == [None] * 60
-    assert btree.apply_sorted(tree.tx, root, []) == (root, [])
-    assert btree.apply_sorted(tree.tx, None, [(key_of(1), None)]) == (None, [None])
+    assert apply_sorted(tree.tx, root, []) == (root, [])
+    assert apply_sorted(tree.tx, None, [(key_of(1), None)]) == (None, [None])
 
 
 def test_batch_that_empties_the_tree() -> None:
@@ -166,7 +172,7 @@ def test_batch_that_empties_the_tree() -> None:
     for i in range(2000):
         tree.put(key_of(i), _value(i, 400, 0))
     tree.mark()
-    root, olds = btree.apply_sorted(tree.tx, tree.root, [(key_of(i), None) for i in range(2000)])
+    root, olds = apply_sorted(tree.tx, tree.root, [(key_of(i), None) for i in range(2000)])
     assert root is None
     assert olds == [tree.model[key_of(i)] for i in range(2000)]
     _check(tree)
