@@ -59,12 +59,18 @@ __all__ = ["Node", "Ref", "TreeContext", "apply_keys", "branch_size", "delete", 
            "get", "put", "scan", "seek"]
 
 
-def get(load: Callable[[Node | int], Node], root: Ref, key: Key) -> Value | None:
-    if root is None:
-        return None
+def _leaf(load: Callable[[Node | int], Node], root: Node | int, key: Key) -> Node:
+    """The leaf that holds C{key}, or would."""
     node = load(root)
     while not node.leaf:
         node = load(node.vals[bisect_right(node.keys, key)])
+    return node
+
+
+def get(load: Callable[[Node | int], Node], root: Ref, key: Key) -> Value | None:
+    if root is None:
+        return None
+    node = _leaf(load, root, key)
     i = bisect_left(node.keys, key)
     if i < len(node.keys) and node.keys[i] == key:
         return node.vals[i]  # type: ignore[no-any-return]
@@ -73,8 +79,16 @@ def get(load: Callable[[Node | int], Node], root: Ref, key: Key) -> Value | None
 
 def seek(load: Callable[[Node | int], Node], root: Ref, start: Key) -> tuple[Key, Value] | None:
     """
-    The first (key, value) with key >= C{start}, or None.
+    The first (key, value) with key >= C{start}, or None: one descent
+    (every GET and HEAD finds its key's latest version this way), and
+    L{scan}'s generator only when C{start} sorts after its whole leaf.
     """
+    if root is None:
+        return None
+    node = _leaf(load, root, start)
+    i = bisect_left(node.keys, start)
+    if i < len(node.keys):
+        return node.keys[i], node.vals[i]
     for item in scan(load, root, start):
         return item
     return None

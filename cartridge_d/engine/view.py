@@ -10,7 +10,6 @@ test-case-name: tests.engine.test_engine_api
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from time import monotonic
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, Sequence
@@ -21,7 +20,7 @@ from . import btree
 from .codec import decode_bucket, decode_crcs, decode_object
 from .constants import KIND_BUCKET, KIND_OBJECT, MAX_SEQ
 from .errors import ChecksumMismatch, Closed
-from .keys import Key, bucket_key, crc_key, object_key, seq_for, seq_of
+from .keys import bucket_key, crc_key, object_key, seq_for, seq_of
 from .pages import Value
 from .txn import object_versions
 from .types import NULL_VERSION, BucketRecord, DataRef, ObjectRecord
@@ -318,7 +317,7 @@ class View:
         self._check()
         if version_id is None:
             b, kb = bucket.encode(), key.encode()
-            entry = self._first_at((KIND_OBJECT, b, kb, 0))
+            entry = btree.seek(self._store.load, self._root, (KIND_OBJECT, b, kb, 0))
             if entry is None:
                 return None
             k, v = entry
@@ -336,26 +335,6 @@ class View:
             if rec.version_id == NULL_VERSION:
                 return rec
         return None
-
-    def _first_at(self, start: Key) -> tuple[Key, Value] | None:
-        """
-        The first catalog entry at or after C{start}: one descent to the
-        leaf that would hold it (what L{btree.scan} does before it starts
-        yielding, without a generator and the stack it keeps), and the
-        generic seek only when C{start} sorts after every key of that leaf.
-        """
-        root = self._root
-        if root is None:
-            return None
-        load = self._store.load
-        node = load(root)
-        while not node.leaf:
-            node = load(node.vals[bisect_right(node.keys, start)])
-        keys = node.keys
-        i = bisect_left(keys, start)
-        if i < len(keys):
-            return keys[i], node.vals[i]
-        return btree.seek(self._load, root, start)
 
     def list_objects(self, bucket: str, *, prefix: str = "", start_after: str = "",
                      versions: bool = False, version_id_marker: str = ""
