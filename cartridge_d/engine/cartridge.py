@@ -51,7 +51,7 @@ from .operations import (
     Touch,
 )
 from .txn import Txn
-from .view import BucketCache, View
+from .view import RECORDS, BucketCache, View
 from .writer import Writer
 from .types import (
     BucketRecord,
@@ -323,6 +323,7 @@ class Cartridge:
     def delete_object(self, bucket: str, key: str, version_id: str | None = None
                       ) -> ObjectRecord | None:
         (old,) = self._submit([DeleteObject(bucket, key, version_id)])
+        RECORDS.forget(bucket, key)  # its cached record would only hold memory now
         return old  # type: ignore[return-value]
 
     def commit(self, ops: Sequence[Op]) -> None:
@@ -331,6 +332,9 @@ class Cartridge:
         durable commit: all of them or, if one raises, none.
         """
         self._submit(list(ops))
+        for op in ops:
+            if isinstance(op, DeleteObject):
+                RECORDS.forget(op.bucket, op.key)
 
     def keep_detached(self, ref: DataRef, owner_tag: bytes) -> None:
         self._submit([KeepDetached(ref, owner_tag)])

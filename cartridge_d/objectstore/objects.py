@@ -33,7 +33,6 @@ from twisted.internet.defer import Deferred, succeed
 
 from cartridge_d.engine.errors import WouldBlock
 from cartridge_d.engine.types import NULL_VERSION, BucketRecord, DeleteObject, ObjectRecord
-from cartridge_d.engine.view import RECORDS
 from cartridge_d.objectstore import errors
 from cartridge_d.objectstore.access import engine_errors, owned_bucket
 from cartridge_d.objectstore.conditions import Conditions, check_conditions
@@ -292,7 +291,6 @@ def delete_object(
     check_version_id(owned_bucket(cart, bucket, requester), version_id)
     with engine_errors(bucket, key):
         removed = cart.delete_object(bucket, key, _engine_version(version_id))
-    RECORDS.forget(bucket, key)  # the cached record would only hold memory now
     return _outcome(key, version_id, removed)
 
 
@@ -341,7 +339,5 @@ def delete_objects(
     if ops:
         with engine_errors(bucket):
             cart.commit(ops)
-        for op in ops:
-            RECORDS.forget(bucket, op.key)
     deleted = [_outcome(key, version, present.get((key, version))) for key, version in objects]
     return deleted, failed

@@ -11,7 +11,7 @@ import os
 from dataclasses import replace
 
 from cartridge_d.engine import NULL_VERSION, Cartridge, Fuses, PutObject
-from cartridge_d.engine.types import ObjectRecord
+from cartridge_d.engine.types import DeleteObject, ObjectRecord
 from cartridge_d.engine.view import RECORDS, RecordCache
 from engine_helpers import body, make_bucket, put, record, store
 
@@ -156,16 +156,19 @@ def test_cache_is_bounded_and_forgets() -> None:
 
 def test_forget_after_delete_leaves_no_entry(cart: Cartridge) -> None:
     """
-    Reading an object fills the process cache; once the key is forgotten
-    (the object store does so after a delete) its entry is gone.
+    Reading an object fills the process cache; once the key is deleted,
+    through delete_object or in a commit of several, its entry is gone.
     """
     make_bucket(cart)
-    put(cart, "b", "gone", os.urandom(10))
-    with cart.view() as v:
-        v.get_object("b", "gone")
-    assert ("b", "gone") in RECORDS
-    RECORDS.forget("b", "gone")
+    for key in ("gone", "gone2"):
+        put(cart, "b", key, os.urandom(10))
+        with cart.view() as v:
+            v.get_object("b", key)
+        assert ("b", key) in RECORDS
+    cart.delete_object("b", "gone")
+    cart.commit([DeleteObject("b", "gone2")])
     assert ("b", "gone") not in RECORDS
+    assert ("b", "gone2") not in RECORDS
 
 
 def test_unread_entries_age_out() -> None:

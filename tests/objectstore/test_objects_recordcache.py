@@ -32,6 +32,7 @@ def test_delete_is_seen_and_forgotten(bucket: str, store: ObjectStore) -> None:
     After DeleteObject or DeleteObjects, a key read before is NoSuchKey,
     and the cache holds no entry for it.
     """
+    RECORDS.clear()  # the process-wide cache: nothing left from other tests
     for key in ("a", "b", "c"):
         put(store, key, b"v" + key.encode())
         assert get(store, key)[1] == b"v" + key.encode()
